@@ -1,0 +1,50 @@
+# ecgwm: the two commands a new user needs are `make book` and `make test`.
+# Both create .venv (python3 -m venv) and install the pinned set on first use;
+# later runs reinstall only when requirements.txt or pyproject.toml changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _static/mathjax/tex-mml-chtml.js
+NB ?= book/01_data.ipynb
+
+.PHONY: help venv book book-full test test-unit chapter clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv with the pinned set (only when needed)
+
+$(MATHJAX):  ## MathJax 3 from the npm registry, served by the book itself (no CDN)
+	rm -rf .cache/npm _static/mathjax && mkdir -p .cache/npm _static/mathjax
+	npm install --silent --no-audit --no-fund --prefix .cache/npm mathjax@$(MATHJAX_VERSION)
+	cp -r .cache/npm/node_modules/mathjax/es5/. _static/mathjax/
+
+book: $(STAMP) $(MATHJAX)  ## execute every chapter (quick mode) and write _build/html
+	$(BIN)/jupyter-book build . -W --keep-going
+	@echo "Book written to _build/html/index.html"
+
+test: $(STAMP) $(MATHJAX)  ## run every test: unit tests, notebooks (nbval) and the book build
+	$(BIN)/python -m pytest
+
+test-unit: $(STAMP)  ## unit tests only (no notebooks, no book build)
+	$(BIN)/python -m pytest tests -m "not book"
+
+chapter: $(STAMP)  ## check one chapter against its saved outputs: make chapter NB=book/01_data.ipynb
+	$(BIN)/python -m pytest --nbval $(NB) --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+book-full: $(STAMP)  ## run one chapter at paper scale (QUICK=False) into _build/full/
+	mkdir -p _build/full
+	$(BIN)/papermill $(NB) _build/full/$(notdir $(NB)) -p QUICK False
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf _build .cache/npm _static/mathjax

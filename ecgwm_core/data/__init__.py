@@ -1,0 +1,19 @@
+"""Real data: the bundled PhysioNet files, their loaders and the catalogue."""
+from .catalog import dataset_info
+from .ecgrdvq import ClinicalTable, MalformedTableError, load_clinical_table
+from .records import STANDARD_12, Recording, load_mitdb, load_ptb
+from .registry import DATASETS, DataNotFoundError, resolve
+
+__all__ = [
+    "DATASETS",
+    "STANDARD_12",
+    "ClinicalTable",
+    "DataNotFoundError",
+    "MalformedTableError",
+    "Recording",
+    "dataset_info",
+    "load_clinical_table",
+    "load_mitdb",
+    "load_ptb",
+    "resolve",
+]

@@ -1,0 +1,139 @@
+"""Read the real PhysioNet waveform records (PTB, MIT-BIH) with ``wfdb``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import wfdb
+
+from .registry import DATASETS, DataNotFoundError, resolve
+
+STANDARD_12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+"""Canonical names of the 12 standard leads, in the usual order."""
+
+_CANONICAL = {name.lower(): name for name in STANDARD_12} | {
+    "vx": "X", "vy": "Y", "vz": "Z", "mlii": "MLII", "v5": "V5",
+}
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A multi-lead ECG record in physical units.
+
+    Attributes
+    ----------
+    signal : (leads, samples) float64 array in mV.
+    fs : sampling frequency in Hz.
+    leads : lead names, canonical spelling (``"I"``, ``"aVR"``, ``"V1"``, ``"X"``...).
+    name : record name.
+    beat_samples : reference beat annotation sample indices (empty if none).
+    beat_symbols : the matching annotation symbols (``"N"``, ``"A"``, ``"V"``...).
+    """
+
+    signal: np.ndarray
+    fs: float
+    leads: tuple[str, ...]
+    name: str
+    beat_samples: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    beat_symbols: tuple[str, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the record in seconds."""
+        return self.signal.shape[1] / self.fs
+
+    def lead(self, name: str) -> np.ndarray:
+        """One lead's samples (mV) by name; ``KeyError`` lists the leads present."""
+        if name not in self.leads:
+            raise KeyError(f"lead {name!r} not in record {self.name}; leads: {', '.join(self.leads)}")
+        return self.signal[self.leads.index(name)]
+
+    def window(self, start_s: float, stop_s: float) -> "Recording":
+        """The part of the record between ``start_s`` and ``stop_s`` (seconds)."""
+        if not 0 <= start_s < stop_s <= self.duration_s:
+            raise ValueError(
+                f"window {start_s}-{stop_s} s is outside record {self.name} (0-{self.duration_s:.1f} s)"
+            )
+        a, b = int(round(start_s * self.fs)), int(round(stop_s * self.fs))
+        inside = (self.beat_samples >= a) & (self.beat_samples < b)
+        return Recording(
+            signal=self.signal[:, a:b],
+            fs=self.fs,
+            leads=self.leads,
+            name=f"{self.name}[{start_s:g}-{stop_s:g} s]",
+            beat_samples=self.beat_samples[inside] - a,
+            beat_symbols=tuple(np.asarray(self.beat_symbols, dtype=object)[inside]),
+        )
+
+
+def _stem(key: str, record: str, companions: tuple[str, ...]) -> str:
+    """WFDB record path (no extension) after checking that all its files exist.
+
+    ``wfdb`` reads the signal and annotation files from the header's folder, so
+    they are looked for there and named in the error if absent.
+    """
+    header = resolve(key, f"{record}.hea")
+    for ext in companions:
+        if not header.with_suffix(ext).is_file():
+            raise DataNotFoundError(
+                f"{header.with_suffix(ext)} is missing: a WFDB record needs its header and "
+                f"its {', '.join(companions)} file(s) in the same folder. "
+                f"Download the record again from {DATASETS[key].url}"
+            )
+    return str(header.with_suffix(""))
+
+
+def _recording(record: wfdb.Record, **annotations) -> Recording:
+    return Recording(
+        signal=np.asarray(record.p_signal, dtype=np.float64).T.copy(),
+        fs=float(record.fs),
+        leads=tuple(_CANONICAL.get(n.lower(), n) for n in record.sig_name),
+        name=record.record_name,
+        **annotations,
+    )
+
+
+def load_ptb(record: str = "patient001/s0010_re") -> Recording:
+    """A PTB Diagnostic ECG Database record: 12 standard leads + Frank X, Y, Z, 1000 Hz.
+
+    Parameters
+    ----------
+    record : path inside ``ptbdb/`` without extension. The bundled record is
+        ``patient001/s0010_re``; others need ``$ECGWM_DATA``.
+
+    Returns
+    -------
+    Recording
+        15 leads (``I ... V6, X, Y, Z``) in mV.
+    """
+    return _recording(wfdb.rdrecord(_stem("ptbdb", record, (".dat", ".xyz"))))
+
+
+def load_mitdb(record: str = "100") -> Recording:
+    """An MIT-BIH Arrhythmia Database record with its reference beat annotations.
+
+    Parameters
+    ----------
+    record : record name, e.g. ``"100"`` (bundled); others need ``$ECGWM_DATA``.
+
+    Returns
+    -------
+    Recording
+        2 leads (e.g. ``MLII``, ``V5``) in mV at 360 Hz, with ``beat_samples``
+        and ``beat_symbols`` from the ``atr`` annotation file (beat labels only;
+        rhythm and signal-quality annotations are left out).
+    """
+    stem = _stem("mitdb", record, (".dat", ".atr"))
+    rec = wfdb.rdrecord(stem)
+    ann = wfdb.rdann(stem, "atr")
+    symbols = np.asarray(ann.symbol, dtype=object)
+    is_beat = np.isin(symbols, list(BEAT_SYMBOLS))
+    return _recording(
+        rec,
+        beat_samples=np.asarray(ann.sample)[is_beat].astype(np.int64),
+        beat_symbols=tuple(symbols[is_beat]),
+    )
+
+
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+"""WFDB annotation codes that mark a beat (PhysioBank annotation table)."""

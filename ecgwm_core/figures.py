@@ -1,0 +1,58 @@
+"""Every book figure by name, so ``ecgwm figure NAME --out FILE.png`` can regenerate it.
+
+Each entry builds its figure from the bundled real data (or the model) with
+the same library calls the chapter makes.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from matplotlib.figure import Figure
+
+from .data import load_clinical_table, load_mitdb, load_ptb
+from .ecgpaper import plot_12lead, plot_strip
+from .trial import change_from_baseline
+from .trialplots import plot_change_timecourse, plot_jtpeak_vs_tpeaktend
+
+
+def ptb_12lead() -> Figure:
+    """Real PTB record s0010_re, first 10 s, on standard ECG paper."""
+    rec = load_ptb()
+    return plot_12lead(rec.signal, rec.fs, rec.leads, title="PTB s0010_re (real), 10 s")
+
+
+def mitdb_100_strip() -> Figure:
+    """Real MIT-BIH record 100, MLII, 0-10 s with its reference beat labels."""
+    rec = load_mitdb().window(0.0, 10.0)
+    return plot_strip(rec.lead("MLII"), rec.fs, "MLII", rec.beat_samples, rec.beat_symbols,
+                      title="MIT-BIH record 100 (real), reference beat annotations")
+
+
+def trial_delta_qtcf() -> Figure:
+    """Mean ΔQTcF vs hours after dose per ECGRDVQ treatment, 95 % CIs."""
+    effects = change_from_baseline(load_clinical_table().kept, "QTcF")
+    return plot_change_timecourse(effects, "ΔQTcF (ms)")
+
+
+def trial_delta_pr() -> Figure:
+    """Mean ΔPR vs hours after dose, verapamil and placebo, 95 % CIs."""
+    effects = change_from_baseline(load_clinical_table().kept, "PR")
+    return plot_change_timecourse(effects, "ΔPR (ms)", drugs=["Placebo", "Verapamil HCL"])
+
+
+def trial_jtpeak_vs_tpeaktend() -> Figure:
+    """Mean ΔJ-Tpeak vs ΔTpeak-Tend per treatment over the post-dose time points."""
+    kept = load_clinical_table().kept
+    return plot_jtpeak_vs_tpeaktend(
+        change_from_baseline(kept, "JTPEAK"), change_from_baseline(kept, "TPEAKTEND")
+    )
+
+
+FIGURES: dict[str, Callable[[], Figure]] = {
+    "ptb-12lead": ptb_12lead,
+    "mitdb-100": mitdb_100_strip,
+    "trial-dqtcf": trial_delta_qtcf,
+    "trial-dpr": trial_delta_pr,
+    "trial-jtpeak-tpte": trial_jtpeak_vs_tpeaktend,
+}
+"""Figure name -> function building it."""

@@ -1,0 +1,62 @@
+"""The ``ecgwm`` console script, run as a user would run it."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ecgwm_core
+
+ECGWM = [str(Path(sys.executable).with_name("ecgwm"))]
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([*ECGWM, *args], capture_output=True, text=True, check=check, timeout=120)
+
+
+def test_version_and_help():
+    assert run("--version").stdout.strip() == f"ecgwm {ecgwm_core.__version__}"
+    help_text = run("--help").stdout
+    for command in ("data", "figure"):
+        assert command in help_text
+
+
+def test_data_info_lists_bundled_sets():
+    text = run("data", "info").stdout
+    assert "3792 rows (ECGs), 16 subjects" in text
+    assert "patient001/s0010_re" in text and "record(s): 100" in text
+    assert text.count("ODC-By 1.0") == 3
+    info = json.loads(run("data", "info", "--json").stdout)
+    assert {d["key"] for d in info} == {"ecgrdvq", "ptbdb", "mitdb"}
+    assert all(d["size_bytes"] > 100_000 for d in info)
+
+
+def test_data_validate_good_and_bad(tmp_path):
+    from ecgwm_core.data.registry import BUNDLED_ROOT
+
+    good = run("data", "validate", str(BUNDLED_ROOT / "ecgrdvq" / "SCR-002.Clinical.Data.csv"))
+    summary = json.loads(good.stdout)
+    assert (summary["rows"], summary["kept"], summary["rejected"]) == (3792, 3781, 11)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    result = run("data", "validate", str(bad), check=False)
+    assert result.returncode == 2 and "missing column(s) EGREFID" in result.stderr
+    result = run("data", "validate", str(tmp_path / "absent.csv"), check=False)
+    assert result.returncode == 2 and "absent.csv" in result.stderr
+
+
+def test_figure_regenerates_a_book_figure(tmp_path):
+    names = run("figure", "list").stdout
+    assert "trial-dqtcf" in names and "ptb-12lead" in names
+    out = tmp_path / "dqtcf.png"
+    run("figure", "trial-dqtcf", "--out", str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+    unknown = run("figure", "nope", "--out", str(out), check=False)
+    assert unknown.returncode == 2 and "known: ptb-12lead" in unknown.stderr
+
+
+@pytest.mark.parametrize("argv", [[], ["data"], ["simulate-nothing"]])
+def test_usage_errors_exit_2(argv):
+    result = run(*argv, check=False)
+    assert result.returncode == 2 and "usage: ecgwm" in result.stderr
