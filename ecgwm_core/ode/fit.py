@@ -1,0 +1,285 @@
+"""Fit the Gaussian waves of the ODE prior to a real median beat (L-BFGS through the model).
+
+A beat is taken from R − RR/2 to R + RR/2, which is the model's phase range
+θ ∈ [−π, π). Parameters are bounded by smooth maps: each angle may move
+within ±0.35 rad (±0.6 for P and T waves) of its start and widths stay in
+0.01-1.2 rad; amplitudes are free. Fit quality is the percentage
+root-mean-square difference PRD = 100·sqrt(Σ(x − x̂)² / Σx²) and the RMSE in mV.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import neurokit2 as nk
+from scipy.signal import butter, sosfiltfilt
+
+from .dipole import DipoleParams, dipole, lead_matrix, project
+from .mcsharry import forcing, integrate_exponential, phase
+from .params import WaveParams, preset
+
+FIVE_WAVES = ("P", "Q", "R", "S", "T")
+EXTENDED_WAVES = ("P", "Q", "R", "S", "T1", "T2")
+"""The extended set splits T into two Gaussians, which lets the T wave be asymmetric."""
+_START_DEG = {"P": -60.0, "Q": -15.0, "R": 0.0, "S": 15.0, "T": 90.0, "T1": 75.0, "T2": 105.0}
+_START_B = {"P": 0.25, "Q": 0.1, "R": 0.1, "S": 0.1, "T": 0.4, "T1": 0.3, "T2": 0.3}
+_B_RANGE = (0.01, 1.2)
+
+
+def detect_rpeaks(ecg: np.ndarray, fs: float) -> np.ndarray:
+    """R-peak sample indices of one lead: NeuroKit2's default cleaning and detector,
+    each refined to the largest |amplitude| of the raw lead within ±50 ms.
+
+    NeuroKit2 rather than wfdb's XQRS: XQRS found no beats on the low-amplitude
+    PTB leads, NeuroKit2 finds all and scores 99.9 % sensitivity on MIT-BIH 100.
+
+    Parameters
+    ----------
+    ecg : (samples,) one lead in mV.
+    fs : sampling frequency in Hz.
+    """
+    cleaned = nk.ecg_clean(ecg, sampling_rate=fs)
+    found = np.asarray(nk.ecg_peaks(cleaned, sampling_rate=fs)[1]["ECG_R_Peaks"], dtype=np.int64)
+    half = int(0.05 * fs)
+    return np.array(
+        [max(0, q - half) + int(np.argmax(np.abs(ecg[max(0, q - half) : q + half + 1]))) for q in found],
+        dtype=np.int64,
+    )
+
+
+def remove_baseline(signal: np.ndarray, fs: float, cutoff_hz: float = 0.5) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth high-pass (scipy ``sosfiltfilt``) along the last axis, mV in and out."""
+    sos = butter(2, cutoff_hz, btype="highpass", fs=fs, output="sos")
+    return sosfiltfilt(sos, np.asarray(signal, dtype=float), axis=-1)
+
+
+def median_beat(signal: np.ndarray, fs: float, rpeaks: np.ndarray) -> tuple[np.ndarray, float]:
+    """Sample-wise median of all complete beats, from R − RR/2 to R + RR/2.
+
+    Parameters
+    ----------
+    signal : (leads, samples) in mV.
+    fs : Hz.
+    rpeaks : R-peak sample indices.
+
+    Returns
+    -------
+    (beat, rr_s)
+        ``beat`` (leads, M) in mV with its isoelectric level (median of the
+        first and last 5 % of the window) removed; ``rr_s`` the median RR in s.
+    """
+    rr_s = float(np.median(np.diff(rpeaks))) / fs
+    half = int(round(rr_s * fs / 2))
+    inside = rpeaks[(rpeaks - half >= 0) & (rpeaks + half <= signal.shape[1])]
+    if inside.size < 3:
+        raise ValueError(f"need at least 3 complete beats for a median beat; got {inside.size}")
+    beats = np.stack([signal[:, r - half : r + half] for r in inside])
+    beat = np.median(beats, axis=0)
+    edge = max(1, int(0.05 * beat.shape[1]))
+    level = np.median(np.concatenate([beat[:, :edge], beat[:, -edge:]], axis=1), axis=1, keepdims=True)
+    return beat - level, rr_s
+
+
+def prd_percent(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
+    """PRD (%) per row of (leads, M) arrays."""
+    return 100 * np.sqrt(((x - x_hat) ** 2).sum(-1) / (x**2).sum(-1))
+
+
+def rmse_mv(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
+    """RMSE (mV) per row of (leads, M) arrays."""
+    return np.sqrt(((x - x_hat) ** 2).mean(-1))
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted model and how well it matches the beat.
+
+    Attributes
+    ----------
+    params : fitted :class:`WaveParams` (single lead) or :class:`DipoleParams`.
+    fitted : (leads, M) model beat in mV.
+    target : (leads, M) real median beat in mV.
+    leads : lead names of the rows.
+    prd : (leads,) PRD in %.
+    rmse : (leads,) RMSE in mV.
+    """
+
+    params: WaveParams | DipoleParams
+    fitted: np.ndarray
+    target: np.ndarray
+    leads: tuple[str, ...]
+    prd: np.ndarray
+    rmse: np.ndarray
+
+
+def _bounded(start: torch.Tensor, raw: torch.Tensor, span: torch.Tensor) -> torch.Tensor:
+    return start + span * torch.tanh(raw)
+
+
+def _width(raw: torch.Tensor) -> torch.Tensor:
+    low, high = _B_RANGE
+    return low + (high - low) * torch.sigmoid(raw)
+
+
+def _width_inverse(b: torch.Tensor) -> torch.Tensor:
+    low, high = _B_RANGE
+    p = ((b - low) / (high - low)).clamp(1e-4, 1 - 1e-4)
+    return torch.log(p / (1 - p))
+
+
+def _lbfgs(parameters: list[torch.Tensor], loss_fn, iterations: int, restarts: int = 6) -> None:
+    """Minimise ``loss_fn`` with L-BFGS, restarting its memory until a round gains < 0.1 %."""
+
+    def closure():
+        optimiser.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        return loss
+
+    previous = float("inf")
+    for _ in range(restarts):
+        optimiser = torch.optim.LBFGS(parameters, lr=1, max_iter=iterations, line_search_fn="strong_wolfe",
+                                      tolerance_grad=1e-12, tolerance_change=1e-15, history_size=50)
+        optimiser.step(closure)
+        current = float(loss_fn().detach())
+        if current > previous * 0.999:
+            break
+        previous = current
+
+
+def _split_t(values: torch.Tensor, kind: str) -> torch.Tensor:
+    """Five-wave values (..., 5) to extended ones (..., 6) that give the *same* beat.
+
+    T1 takes T's values; T2 starts 0.15 rad later (``kind="angle"``) with zero
+    amplitude (``kind="amplitude"``) and T's width (``kind="width"``), so the
+    extended fit starts at the five-wave optimum and can only improve on it.
+    """
+    t = values[..., 4:5]
+    second = {"angle": t + 0.15, "amplitude": torch.zeros_like(t), "width": t}[kind]
+    return torch.cat([values[..., :4], t, second], dim=-1)
+
+
+def _start(waves: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    unknown = [w for w in waves if w not in _START_DEG]
+    if unknown:
+        raise ValueError(f"unknown wave(s) {unknown}; known: {', '.join(_START_DEG)}")
+    theta = torch.tensor([_START_DEG[w] for w in waves], dtype=torch.float64) * math.pi / 180
+    span = torch.tensor([0.6 if w[0] in "PT" else 0.35 for w in waves], dtype=torch.float64)
+    b = torch.tensor([_START_B[w] for w in waves], dtype=torch.float64)
+    return theta, span, b
+
+
+def fit_dipole(
+    beat: np.ndarray, leads: str = "xyz", waves: tuple[str, ...] = FIVE_WAVES, iterations: int = 300
+) -> FitResult:
+    """Fit the dipole model to a real median beat, through the fixed lead-field matrix.
+
+    Parameters
+    ----------
+    beat : (3, M) Frank X, Y, Z (``leads="xyz"``) or (12, M) standard leads
+        (``leads="12"``, order I, II, III, aVR, aVL, aVF, V1-V6) in mV, spanning θ ∈ [−π, π).
+    leads : which leads ``beat`` holds; the model is projected to them (Dower
+        matrix for ``"12"``) and the squared error summed over them.
+    waves : wave names, :data:`FIVE_WAVES` or :data:`EXTENDED_WAVES`.
+    iterations : L-BFGS iterations per round.
+
+    Returns
+    -------
+    FitResult
+    """
+    matrix, names = lead_matrix(leads)
+    target = torch.as_tensor(np.asarray(beat, dtype=float))
+    if target.dim() != 2 or target.shape[0] != len(names):
+        raise ValueError(f"beat must be ({len(names)}, samples) for leads={leads!r}; got {tuple(target.shape)}")
+    m = target.shape[1]
+    theta_grid = (-math.pi + 2 * math.pi * torch.arange(m, dtype=torch.float64) / m).unsqueeze(0)
+    theta0, span, b0 = _start(waves)
+    if waves == EXTENDED_WAVES:  # warm start from the five-wave fit, T split in two
+        five = fit_dipole(beat, leads, FIVE_WAVES, iterations).params
+        theta0 = _split_t(five.theta, "angle")
+        alpha0, b_start = _split_t(five.alpha, "amplitude"), _split_t(five.b, "width")
+    else:
+        idx = ((theta0 + math.pi) / (2 * math.pi) * m).long().clamp(0, m - 1)
+        alpha0, b_start = torch.linalg.pinv(matrix) @ target[:, idx], b0.expand(3, -1)
+    alpha = alpha0.clone().requires_grad_(True)
+    raw_theta = torch.zeros_like(theta0, requires_grad=True)
+    raw_b = _width_inverse(b_start).clone().requires_grad_(True)
+
+    def params() -> DipoleParams:
+        return DipoleParams(_bounded(theta0, raw_theta, span), alpha, _width(raw_b), waves)
+
+    def model() -> torch.Tensor:
+        return project(dipole(theta_grid, params()), leads)[0][0]
+
+    def loss() -> torch.Tensor:
+        return ((model() - target) ** 2).mean()
+
+    _lbfgs([alpha, raw_theta, raw_b], loss, iterations)
+    with torch.no_grad():
+        fitted = model().numpy()
+        final = DipoleParams(*(t.detach() for t in (params().theta, params().alpha, params().b)), waves)
+    real = target.numpy()
+    return FitResult(final, fitted, real, names, prd_percent(real, fitted), rmse_mv(real, fitted))
+
+
+def single_lead_beat(params: WaveParams, rr_s: float, samples: int, beats: int = 4) -> torch.Tensor:
+    """One steady-state beat of the single-lead ODE (no wander), θ ∈ [−π, π), (samples,) mV.
+
+    ``beats`` identical beats of length ``rr_s`` are integrated with the
+    exponential integrator at ``samples`` points per beat and the last is returned.
+    """
+    rr = torch.full((1, beats + 1), rr_s, dtype=params.theta.dtype)
+    dt = rr_s / samples
+    t = torch.arange(beats * samples, dtype=params.theta.dtype) * dt
+    z = integrate_exponential(forcing(phase(t, rr), params), dt)
+    return z[0, -samples:]
+
+
+def fit_single_lead(beat: np.ndarray, rr_s: float, waves: tuple[str, ...] = FIVE_WAVES,
+                    iterations: int = 200, lead: str = "ECG") -> FitResult:
+    """Fit the McSharry ODE (through its integrator) to a real single-lead median beat.
+
+    Parameters
+    ----------
+    beat : (M,) median beat in mV spanning R − RR/2 to R + RR/2.
+    rr_s : the beat's RR interval in s.
+    waves : wave names, :data:`FIVE_WAVES` or :data:`EXTENDED_WAVES`.
+    iterations : L-BFGS iterations.
+    lead : lead name for the report.
+    """
+    target = torch.as_tensor(np.asarray(beat, dtype=float).ravel())
+    m = target.shape[0]
+    theta0, span, b0 = _start(waves)
+    reference = preset("paper")
+    scale = float(target.abs().max()) / 1.15  # the paper preset's R wave is ~1.15 mV at 60 bpm
+    a_start = torch.tensor(
+        [reference.a[FIVE_WAVES.index(w[0])].item() * (0.6 if w in ("T1", "T2") else 1.0) for w in waves],
+        dtype=torch.float64,
+    ) * scale * (2 * math.pi / rr_s) / (2 * math.pi)
+    if waves == EXTENDED_WAVES:  # warm start from the five-wave fit, T split in two
+        five = fit_single_lead(beat, rr_s, FIVE_WAVES, iterations, lead).params
+        theta0, a_start, b0 = _split_t(five.theta, "angle"), _split_t(five.a, "amplitude"), _split_t(five.b, "width")
+    a = a_start.clone().requires_grad_(True)
+    raw_theta = torch.zeros_like(theta0, requires_grad=True)
+    raw_b = _width_inverse(b0).clone().requires_grad_(True)
+    offset = torch.zeros((), dtype=torch.float64, requires_grad=True)
+
+    def params() -> WaveParams:
+        return WaveParams(_bounded(theta0, raw_theta, span), a, _width(raw_b), waves)
+
+    def model() -> torch.Tensor:
+        return single_lead_beat(params(), rr_s, m) + offset
+
+    def loss() -> torch.Tensor:
+        return ((model() - target) ** 2).mean()
+
+    _lbfgs([a, raw_theta, raw_b, offset], loss, iterations)
+    with torch.no_grad():
+        fitted = model().numpy()[None]
+        final = WaveParams(*(t.detach() for t in (params().theta, params().a, params().b)), waves)
+    real = target.numpy()[None]
+    return FitResult(final, fitted, real, (lead,), prd_percent(real, fitted), rmse_mv(real, fitted))
+
+

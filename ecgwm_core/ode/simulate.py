@@ -1,0 +1,161 @@
+"""Simulate batches of ECGs from the ODE prior: one call from heart rate to mV signal and beats."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .dipole import DipoleParams, dipole, project
+from .mcsharry import baseline_wander, forcing, integrate_exponential, integrate_rk4, phase, r_wave_times
+from .params import WaveParams, check_heart_rate, preset, scale_for_heart_rate
+from .rr import beat_intervals, rr_process
+
+INTERNAL_FS_MIN_HZ = 1000.0
+"""The ODE is integrated at the smallest integer multiple of ``fs`` that reaches this rate."""
+
+DIPOLE_PTB = DipoleParams(
+    theta=torch.tensor([-1.5416, -0.1914, -0.0290, 0.3012, 2.0977], dtype=torch.float64),
+    alpha=torch.tensor(
+        [[0.0362, 0.5057, -0.2177, -0.2366, 0.0351],
+         [0.1501, -0.3148, -0.1811, 0.1238, -0.2366],
+         [-0.0545, -0.1718, 0.6836, -0.2155, 0.1076]], dtype=torch.float64),
+    b=torch.tensor(
+        [[0.5584, 0.0834, 0.2741, 0.1146, 0.5706],
+         [0.3565, 0.2297, 0.0442, 1.2000, 0.3951],
+         [0.3319, 0.1794, 0.0941, 0.0716, 0.4513]], dtype=torch.float64),
+    names=("P", "Q", "R", "S", "T"),
+)
+"""Default dipole: five waves fitted (:func:`ecgwm_core.ode.fit.fit_dipole`) to the
+real Frank X, Y, Z median beat of PTB s0010_re (HR 82 bpm); regenerate with
+``fit_dipole(beat_xyz)``. The patient had an infero-lateral infarction, so this is a
+real but not a textbook-normal morphology."""
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Simulated ECGs and their beats.
+
+    Attributes
+    ----------
+    signal : (B, L, N) tensor in mV.
+    fs : sampling frequency in Hz.
+    leads : the L lead names.
+    rr : (B, K) R-R intervals in s (padded past the end of each record).
+    rpeaks : B arrays of R-peak sample indices (θ = 0 of every beat inside the record).
+    wave_times : (B, K, W) time in s of each wave centre θ_i of beat k (whose
+        R wave is ``rpeaks[k]``): the model's ground-truth fiducial points.
+    wave_names : the W wave names.
+    """
+
+    signal: torch.Tensor
+    fs: float
+    leads: tuple[str, ...]
+    rr: torch.Tensor
+    rpeaks: list[np.ndarray]
+    wave_times: torch.Tensor
+    wave_names: tuple[str, ...]
+
+
+def _check(name: str, value: float, low: float = 0.0, strict: bool = True) -> None:
+    ok = math.isfinite(value) and (value > low if strict else value >= low)
+    if not ok:
+        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {low:g}; got {value}")
+
+
+def simulate(
+    n: int = 1,
+    duration_s: float = 10.0,
+    fs: float = 500.0,
+    heart_rate: float = 60.0,
+    hr_std: float = 1.0,
+    lf_hf: float = 0.5,
+    leads: str = "1",
+    params: str | WaveParams | DipoleParams = "paper",
+    hr_scaling: bool = True,
+    wander_mv: float = 0.15,
+    wander_hz: float = 0.25,
+    seed: int = 0,
+    method: str = "exponential",
+    rr: torch.Tensor | None = None,
+) -> Simulation:
+    """Simulate ``n`` independent ECGs from the ODE prior.
+
+    Parameters
+    ----------
+    n : number of ECGs (batch size).
+    duration_s : length in s.
+    fs : output sampling frequency in Hz; the ODE runs at an integer multiple
+        ≥ 1000 Hz and is sampled at every k-th point (the exact solution at
+        those times: no filtering is needed).
+    heart_rate : mean heart rate in bpm (20-250).
+    hr_std : heart-rate standard deviation in bpm (0 for a constant RR).
+    lf_hf : LF/HF ratio of the RR spectrum.
+    leads : ``"1"`` for the single-lead McSharry model, ``"12"`` or ``"xyz"``
+        for the dipole model projected to 12 standard or Frank leads.
+    params : a preset name (``"paper"``, ``"reference"``) or :class:`WaveParams`
+        for one lead; a :class:`DipoleParams` (default :data:`DIPOLE_PTB`) for 12/xyz.
+    hr_scaling : apply the √(HR/60) morphology scaling (five-wave single lead only).
+    wander_mv, wander_hz : baseline wander z0(t) = A sin(2π f t); A = 0 turns it off.
+    seed : seed of the RR process.
+    method : ``"exponential"`` (fast, default) or ``"rk4"`` (reference, single lead only).
+    rr : optional (n, K) beat intervals in s, e.g. with ``requires_grad``; replaces
+        the random RR process.
+
+    Returns
+    -------
+    Simulation
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer; got {n!r}")
+    _check("duration_s", duration_s)
+    _check("fs", fs)
+    _check("wander_mv", wander_mv, strict=False)
+    _check("wander_hz", wander_hz, strict=False)
+    check_heart_rate(heart_rate)
+    if leads not in ("1", "12", "xyz"):
+        raise ValueError(f"leads must be '1', '12' or 'xyz'; got {leads!r}")
+    if method not in ("exponential", "rk4"):
+        raise ValueError(f"method must be 'exponential' or 'rk4'; got {method!r}")
+    if rr is None:
+        rr = beat_intervals(rr_process(duration_s + 3.0, heart_rate, hr_std, lf_hf, seed, n), duration_s)
+    elif rr.dim() != 2 or rr.shape[0] != n:
+        raise ValueError(f"rr must be (n={n}, beats); got {tuple(rr.shape)}")
+    elif (rr.detach() <= 0).any() or not torch.isfinite(rr.detach()).all():
+        raise ValueError("rr must hold finite intervals > 0 s")
+    oversample = max(1, math.ceil(INTERNAL_FS_MIN_HZ / fs))
+    internal_fs = fs * oversample
+    n_out = int(round(duration_s * fs))
+    t = torch.arange(n_out * oversample, dtype=rr.dtype) / internal_fs
+
+    if leads == "1":
+        waves = preset(params, rr.dtype) if isinstance(params, str) else params.to(rr.dtype)
+        if not isinstance(waves, WaveParams):
+            raise ValueError("the single-lead model needs WaveParams or a preset name, not DipoleParams")
+        if hr_scaling:
+            waves = scale_for_heart_rate(waves, 60.0 / rr.mean(dim=1))
+        if method == "rk4":
+            z = integrate_rk4(waves, rr, t, wander_mv, wander_hz)
+        else:
+            g = forcing(phase(t, rr), waves) + baseline_wander(t, wander_mv, wander_hz)
+            z = integrate_exponential(g, 1.0 / internal_fs)
+        signal, names, centres = z[:, None, ::oversample], ("ECG",), waves.expand(n).theta
+    else:
+        if method != "exponential":
+            raise ValueError("the dipole model has a closed form; method must be 'exponential'")
+        dip = DIPOLE_PTB if isinstance(params, str) else params
+        if not isinstance(dip, DipoleParams):
+            raise ValueError("leads '12'/'xyz' need DipoleParams (or the default)")
+        grid = t[::oversample]
+        vcg = dipole(phase(grid, rr), dip) + baseline_wander(grid, wander_mv, wander_hz)
+        signal, names = project(vcg, leads)
+        centres = dip.theta.expand(n, -1) if dip.theta.dim() == 1 else dip.theta
+    r_times = r_wave_times(rr)
+    before = torch.cat([rr[:, :1], rr[:, :-1]], dim=1)  # waves before R (θ < 0) use the preceding RR
+    span = torch.where(centres.unsqueeze(1) < 0, before.unsqueeze(-1), rr.unsqueeze(-1))
+    wave_times = r_times.unsqueeze(-1) + centres.unsqueeze(1) / (2 * math.pi) * span
+    r_times = r_times.detach().numpy()
+    rpeaks = [np.round(row[row * fs < n_out - 0.5] * fs).astype(np.int64) for row in r_times]
+    wave_names = waves.names if leads == "1" else dip.names
+    return Simulation(signal, float(fs), names, rr, rpeaks, wave_times, wave_names)
