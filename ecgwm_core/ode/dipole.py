@@ -93,6 +93,11 @@ class DipoleParams:
             raise ValueError(f"b (wave widths) must be > 0 rad; got {self.b.detach().min().item():.4g}")
 
 
+    def to(self, dtype: torch.dtype) -> "DipoleParams":
+        """The same parameters in ``dtype``."""
+        return DipoleParams(self.theta.to(dtype), self.alpha.to(dtype), self.b.to(dtype), self.names)
+
+
 def dipole(theta: torch.Tensor, params: DipoleParams) -> torch.Tensor:
     """The dipole d(θ) in mV.
 

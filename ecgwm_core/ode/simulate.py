@@ -79,6 +79,7 @@ def simulate(
     seed: int = 0,
     method: str = "exponential",
     rr: torch.Tensor | None = None,
+    dtype: torch.dtype = torch.float64,
 ) -> Simulation:
     """Simulate ``n`` independent ECGs from the ODE prior.
 
@@ -100,8 +101,9 @@ def simulate(
     wander_mv, wander_hz : baseline wander z0(t) = A sin(2π f t); A = 0 turns it off.
     seed : seed of the RR process.
     method : ``"exponential"`` (fast, default) or ``"rk4"`` (reference, single lead only).
-    rr : optional (n, K) beat intervals in s, e.g. with ``requires_grad``; replaces
-        the random RR process.
+    rr : optional (n, K) R-R intervals in s, e.g. with ``requires_grad``; replaces
+        the random RR process, and its dtype wins over ``dtype``.
+    dtype : ``torch.float64`` (default) or ``torch.float32``.
 
     Returns
     -------
@@ -119,7 +121,7 @@ def simulate(
     if method not in ("exponential", "rk4"):
         raise ValueError(f"method must be 'exponential' or 'rk4'; got {method!r}")
     if rr is None:
-        rr = beat_intervals(rr_process(duration_s + 3.0, heart_rate, hr_std, lf_hf, seed, n), duration_s)
+        rr = beat_intervals(rr_process(duration_s + 3.0, heart_rate, hr_std, lf_hf, seed, n), duration_s).to(dtype)
     elif rr.dim() != 2 or rr.shape[0] != n:
         raise ValueError(f"rr must be (n={n}, beats); got {tuple(rr.shape)}")
     elif (rr.detach() <= 0).any() or not torch.isfinite(rr.detach()).all():
@@ -148,6 +150,7 @@ def simulate(
         if not isinstance(dip, DipoleParams):
             raise ValueError("leads '12'/'xyz' need DipoleParams (or the default)")
         grid = t[::oversample]
+        dip = dip.to(rr.dtype)
         vcg = dipole(phase(grid, rr), dip) + baseline_wander(grid, wander_mv, wander_hz)
         signal, names = project(vcg, leads)
         centres = dip.theta.expand(n, -1) if dip.theta.dim() == 1 else dip.theta
