@@ -48,11 +48,64 @@ def trial_jtpeak_vs_tpeaktend() -> Figure:
     )
 
 
+def ode_limit_cycle() -> Figure:
+    """The McSharry limit cycle (x, y, z) in 3-D, 60 bpm (model output)."""
+    from .ode import simulate
+    from .ode.plots import plot_limit_cycle
+
+    return plot_limit_cycle(simulate(duration_s=4, heart_rate=60, hr_std=0, wander_mv=0))
+
+
+def ode_wave_buildup() -> Figure:
+    """One beat of the paper preset built up wave by wave (model output)."""
+    from .ode.plots import plot_wave_buildup
+
+    return plot_wave_buildup()
+
+
+def ode_rr() -> Figure:
+    """RR tachogram and spectrum of the RR process (model output)."""
+    from .ode.plots import plot_rr
+
+    return plot_rr()
+
+
+def ode_hr_sweep() -> Figure:
+    """Beats at 50-150 bpm aligned at R: QT shortening (model output)."""
+    from .ode.plots import plot_hr_sweep
+
+    return plot_hr_sweep()
+
+
+def ode_12lead() -> Figure:
+    """Simulated 12-lead ECG (dipole model, Dower projection) on ECG paper (model output)."""
+    from .ode.plots import simulated_12lead
+
+    signal, fs, leads = simulated_12lead()
+    return plot_12lead(signal, fs, leads, title="simulated 12-lead ECG (dipole ODE prior, not real data)")
+
+
+def ode_ptb_fit() -> Figure:
+    """Dipole fit to the real PTB s0010_re X, Y, Z median beat with residuals."""
+    from .ode.fit import detect_rpeaks, fit_dipole, median_beat, remove_baseline
+    from .ode.plots import plot_fit
+
+    rec = load_ptb()
+    beat, rr_s = median_beat(remove_baseline(rec.signal, rec.fs), rec.fs, detect_rpeaks(rec.lead("II"), rec.fs))
+    return plot_fit(fit_dipole(beat[12:], "xyz"), rr_s, "PTB s0010_re (real) vs five-wave dipole fit")
+
+
 FIGURES: dict[str, Callable[[], Figure]] = {
     "ptb-12lead": ptb_12lead,
     "mitdb-100": mitdb_100_strip,
     "trial-dqtcf": trial_delta_qtcf,
     "trial-dpr": trial_delta_pr,
     "trial-jtpeak-tpte": trial_jtpeak_vs_tpeaktend,
+    "ode-limit-cycle": ode_limit_cycle,
+    "ode-wave-buildup": ode_wave_buildup,
+    "ode-rr": ode_rr,
+    "ode-hr-sweep": ode_hr_sweep,
+    "ode-12lead": ode_12lead,
+    "ode-ptb-fit": ode_ptb_fit,
 }
 """Figure name -> function building it."""

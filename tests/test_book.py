@@ -4,6 +4,7 @@ Marked ``book``: it executes every chapter through jupyter-cache and takes a
 minute or two. Chromium is installed by ``.ci/run``; without it the browser
 checks are skipped locally and fail under CI.
 """
+import json
 import os
 import re
 import shutil
@@ -43,7 +44,12 @@ def test_every_toc_entry_has_a_page_with_its_figures(built_book):
         assert page.is_file(), f"{entry} produced no page"
         source = (ROOT / entry).with_suffix(".ipynb")
         if source.is_file():
-            n_images = source.read_text().count('"image/png"')
+            cells = json.loads(source.read_text())["cells"]
+            n_images = sum(
+                "image/png" in out.get("data", {})
+                for cell in cells if "remove-output" not in cell.get("metadata", {}).get("tags", [])
+                for out in cell.get("outputs", [])
+            )
             html = page.read_text()
             shown = len(re.findall(r'<img [^>]*src="[^"]*\.png"', html))
             assert shown >= n_images > 0, f"{entry}: {shown} images in HTML, {n_images} in notebook"
