@@ -84,9 +84,18 @@ def plot_hr_sweep(heart_rates: tuple[float, ...] = (50, 75, 100, 150), preset_na
         rr_s = 60.0 / hr
         params = scale_for_heart_rate(preset(preset_name), torch.tensor([hr], dtype=torch.float64))
         params = WaveParams(params.theta[0], params.a[0], params.b[0])
-        samples = int(rr_s * 1000)
-        t = (np.arange(samples) / samples - 0.5) * rr_s
-        ax.plot(1000 * t, single_lead_beat(params, rr_s, samples).numpy(), lw=1, label=f"{hr:g} bpm")
+        ax.plot(*_beat_ms(params, rr_s), lw=1, label=f"{hr:g} bpm")
+    return _finish_beat_axes(fig, ax)
+
+
+def _beat_ms(params: WaveParams, rr_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """(time from R in ms, one steady-state beat in mV) at 1 kHz."""
+    samples = int(rr_s * 1000)
+    t_ms = 1000 * (np.arange(samples) / samples - 0.5) * rr_s
+    return t_ms, single_lead_beat(params, rr_s, samples).numpy()
+
+
+def _finish_beat_axes(fig: Figure, ax) -> Figure:
     ax.set_xlabel("time from R peak (ms)")
     ax.set_ylabel("z (mV)")
     ax.legend(fontsize=8, frameon=False)
@@ -126,18 +135,11 @@ def plot_t_wave_explorer(theta_t_deg: float = 90.0, a_t: float = 0.75, b_t: floa
     a, b = p.a.clone(), p.b.clone()
     theta[4], a[4], b[4] = math.radians(theta_t_deg), a_t, b_t
     rr_s = 60.0 / heart_rate
-    samples = int(rr_s * 1000)
-    t = 1000 * (np.arange(samples) / samples - 0.5) * rr_s
     fig, ax = plt.subplots(figsize=(7, 3))
-    ax.plot(t, single_lead_beat(p, rr_s, samples).numpy(), color="0.6", lw=1, label="paper preset")
-    ax.plot(t, single_lead_beat(WaveParams(theta, a, b), rr_s, samples).numpy(), color="k", lw=1.2,
+    ax.plot(*_beat_ms(p, rr_s), color="0.6", lw=1, label="paper preset")
+    ax.plot(*_beat_ms(WaveParams(theta, a, b), rr_s), color="k", lw=1.2,
             label=f"θ_T = {theta_t_deg:g}°, a_T = {a_t:g}, b_T = {b_t:g} rad")
-    ax.set_xlabel("time from R peak (ms)")
-    ax.set_ylabel("z (mV)")
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish_beat_axes(fig, ax)
 
 
 def simulated_12lead(heart_rate: float = 72.0, seed: int = 0) -> tuple[np.ndarray, float, tuple[str, ...]]:
