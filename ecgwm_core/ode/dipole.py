@@ -17,7 +17,6 @@ Goldberger's definitions, so II = I + III and aVR + aVL + aVF = 0 hold exactly.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -136,7 +135,3 @@ def project(vcg: torch.Tensor, leads: str = "12") -> tuple[torch.Tensor, tuple[s
     matrix, names = lead_matrix(leads, vcg.dtype)
     return torch.einsum("lc,bcn->bln", matrix, vcg), names
 
-
-def deg(values: tuple[float, ...]) -> torch.Tensor:
-    """Degrees to a float64 tensor of radians."""
-    return torch.tensor(values, dtype=torch.float64) * (math.pi / 180.0)

@@ -17,7 +17,7 @@ import neurokit2 as nk
 from scipy.signal import butter, sosfiltfilt
 
 from .dipole import DipoleParams, dipole, lead_matrix, project
-from .mcsharry import forcing, integrate_exponential, phase
+from .mcsharry import integrate_exponential
 from .params import WaveParams, preset
 
 FIVE_WAVES = ("P", "Q", "R", "S", "T")
@@ -233,7 +233,7 @@ def single_lead_beat(params: WaveParams, rr_s: float, samples: int, beats: int =
     rr = torch.full((1, beats + 1), rr_s, dtype=params.theta.dtype)
     dt = rr_s / samples
     t = torch.arange(beats * samples, dtype=params.theta.dtype) * dt
-    z = integrate_exponential(forcing(phase(t, rr), params), dt)
+    z = integrate_exponential(params, rr, t)
     return z[0, -samples:]
 
 
