@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--dpi", type=int, default=150, help="resolution for raster output (default 150)")
     figure.set_defaults(run=_figure)
 
-    from .ode.cli import add_simulate_parser
+    from .cli_simulate import add_simulate_parser
 
     add_simulate_parser(sub)
 

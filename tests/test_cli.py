@@ -60,3 +60,34 @@ def test_figure_regenerates_a_book_figure(tmp_path):
 def test_usage_errors_exit_2(argv):
     result = run(*argv, check=False)
     assert result.returncode == 2 and "usage: ecgwm" in result.stderr
+
+
+def test_simulate_writes_npz_and_plot(tmp_path):
+    import numpy as np
+
+    out, plot = tmp_path / "sim.npz", tmp_path / "sim.png"
+    run("simulate", "--n", "2", "--fs", "250", "--heart-rate", "72", "--leads", "12", "--seed", "1",
+        "--out", str(out), "--plot", str(plot))
+    data = np.load(out)
+    assert data["signal"].shape == (2, 12, 2500) and float(data["fs"]) == 250.0
+    assert list(data["leads"][:3]) == ["I", "II", "III"]
+    rpeaks = data["rpeaks"][0]
+    rr_s = np.diff(rpeaks[rpeaks >= 0]) / 250.0
+    assert 60 / rr_s.mean() == pytest.approx(72, abs=3)
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    single = tmp_path / "one.npz"
+    run("simulate", "--leads", "1", "--preset", "reference", "--duration", "5", "--out", str(single))
+    assert np.load(single)["signal"].shape == (1, 1, 2500)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--heart-rate", "300"], "heart_rate must be within 20-250 bpm"),
+        (["--leads", "12", "--preset", "reference"], "Presets 'paper'/'reference' are single-lead"),
+        (["--fs", "-5"], "fs must be a finite number > 0"),
+    ],
+)
+def test_simulate_bad_input_exits_2(tmp_path, args, message):
+    result = run("simulate", *args, "--out", str(tmp_path / "x.npz"), check=False)
+    assert result.returncode == 2 and message in result.stderr

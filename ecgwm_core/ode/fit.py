@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import neurokit2 as nk
 from scipy.signal import butter, sosfiltfilt
 
 from .dipole import DipoleParams, dipole, lead_matrix, project
@@ -40,6 +39,8 @@ def detect_rpeaks(ecg: np.ndarray, fs: float) -> np.ndarray:
     ecg : (samples,) one lead in mV.
     fs : sampling frequency in Hz.
     """
+    import neurokit2 as nk  # imported here: it takes ~1 s to import
+
     cleaned = nk.ecg_clean(ecg, sampling_rate=fs)
     found = np.asarray(nk.ecg_peaks(cleaned, sampling_rate=fs)[1]["ECG_R_Peaks"], dtype=np.int64)
     half = int(0.05 * fs)

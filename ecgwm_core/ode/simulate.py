@@ -69,7 +69,7 @@ def simulate(
     hr_std: float = 1.0,
     lf_hf: float = 0.5,
     leads: str = "1",
-    params: str | WaveParams | DipoleParams = "paper",
+    params: str | WaveParams | DipoleParams | None = None,
     hr_scaling: bool = True,
     wander_mv: float = 0.15,
     wander_hz: float = 0.25,
@@ -92,8 +92,9 @@ def simulate(
     lf_hf : LF/HF ratio of the RR spectrum.
     leads : ``"1"`` for the single-lead McSharry model, ``"12"`` or ``"xyz"``
         for the dipole model projected to 12 standard or Frank leads.
-    params : a preset name (``"paper"``, ``"reference"``) or :class:`WaveParams`
-        for one lead; a :class:`DipoleParams` (default :data:`DIPOLE_PTB`) for 12/xyz.
+    params : for one lead a preset name (``"paper"``, the default, or
+        ``"reference"``) or :class:`WaveParams`; for 12/xyz a
+        :class:`DipoleParams` (default :data:`DIPOLE_PTB`).
     hr_scaling : apply the √(HR/60) morphology scaling (five-wave single lead only).
     wander_mv, wander_hz : baseline wander z0(t) = A sin(2π f t); A = 0 turns it off.
     seed : seed of the RR process.
@@ -127,9 +128,12 @@ def simulate(
     t = torch.arange(n_out, dtype=rr.dtype) / fs
 
     if leads == "1":
-        waves = preset(params, rr.dtype) if isinstance(params, str) else params.to(rr.dtype)
-        if not isinstance(waves, WaveParams):
+        if isinstance(params, DipoleParams):
             raise ValueError("the single-lead model needs WaveParams or a preset name, not DipoleParams")
+        if params is None or isinstance(params, str):
+            waves = preset(params or "paper", rr.dtype)
+        else:
+            waves = params.to(rr.dtype)
         if hr_scaling:
             waves = scale_for_heart_rate(waves, 60.0 / rr.mean(dim=1))
         integrate = integrate_rk4 if method == "rk4" else integrate_exponential
@@ -138,10 +142,12 @@ def simulate(
     else:
         if method != "exponential":
             raise ValueError("the dipole model has a closed form; method must be 'exponential'")
-        dip = DIPOLE_PTB if isinstance(params, str) else params
-        if not isinstance(dip, DipoleParams):
-            raise ValueError("leads '12'/'xyz' need DipoleParams (or the default)")
-        dip = dip.to(rr.dtype)
+        if params is not None and not isinstance(params, DipoleParams):
+            raise ValueError(
+                f"leads {leads!r} use the dipole model: params must be DipoleParams or None (DIPOLE_PTB); "
+                f"got {params!r}. Presets 'paper'/'reference' are single-lead (leads='1')"
+            )
+        dip = (params or DIPOLE_PTB).to(rr.dtype)
         vcg = dipole(phase(t, rr), dip) + baseline_wander(t, wander_mv, wander_hz)
         signal, names = project(vcg, leads)
         centres = dip.theta.expand(n, -1) if dip.theta.dim() == 1 else dip.theta

@@ -1,4 +1,7 @@
-"""``ecgwm simulate``: ECGs from the ODE prior to an .npz file (and optionally a paper-style plot)."""
+"""``ecgwm simulate``: ECGs from the ODE prior to an .npz file (and optionally a paper-style plot).
+
+Kept outside ``ecgwm_core.ode`` so that ``ecgwm --help`` does not import torch.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +11,7 @@ import numpy as np
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .simulate import simulate
+    from .ode import simulate
 
     try:
         sim = simulate(
@@ -28,7 +31,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: signal {signal.shape} (ECGs, leads, samples) in mV at {sim.fs:g} Hz; "
           "rpeaks padded with -1")
     if args.plot:
-        from ..ecgpaper import plot_12lead, plot_strip
+        from .ecgpaper import plot_12lead, plot_strip
 
         title = f"simulated (McSharry ODE prior), {args.heart_rate:g} bpm, seed {args.seed}"
         if args.leads == "12" and args.duration >= 10:
@@ -49,8 +52,8 @@ def add_simulate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--heart-rate", type=float, default=60.0, help="mean heart rate in bpm, 20-250 (default 60)")
     p.add_argument("--hr-std", type=float, default=1.0, help="heart-rate standard deviation in bpm (default 1)")
     p.add_argument("--leads", choices=["1", "12", "xyz"], default="12", help="single lead, 12 leads or Frank XYZ (default 12)")
-    p.add_argument("--preset", choices=["paper", "reference"], default="paper",
-                   help="single-lead wave table: McSharry 2003 (paper) or ECGSYN code (reference)")
+    p.add_argument("--preset", choices=["paper", "reference"],
+                   help="wave table for --leads 1: McSharry 2003 (paper, default) or ECGSYN code (reference)")
     p.add_argument("--wander", type=float, default=0.15, help="baseline wander amplitude in mV (default 0.15, 0 = off)")
     p.add_argument("--seed", type=int, default=0, help="seed of the RR process (default 0)")
     p.add_argument("--out", required=True, help="output .npz with signal, fs, leads, rpeaks")
