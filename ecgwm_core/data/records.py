@@ -12,7 +12,7 @@ STANDARD_12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V
 """Canonical names of the 12 standard leads, in the usual order."""
 
 _CANONICAL = {name.lower(): name for name in STANDARD_12} | {
-    "vx": "X", "vy": "Y", "vz": "Z", "mlii": "MLII", "v5": "V5",
+    "vx": "X", "vy": "Y", "vz": "Z", "mlii": "MLII",
 }
 
 

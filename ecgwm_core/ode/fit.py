@@ -22,8 +22,6 @@ from .params import WaveParams, preset
 FIVE_WAVES = ("P", "Q", "R", "S", "T")
 EXTENDED_WAVES = ("P", "Q", "R", "S", "T1", "T2")
 """The extended set splits T into two Gaussians, which lets the T wave be asymmetric."""
-_START_DEG = {"P": -60.0, "Q": -15.0, "R": 0.0, "S": 15.0, "T": 90.0, "T1": 75.0, "T2": 105.0}
-_START_B = {"P": 0.25, "Q": 0.1, "R": 0.1, "S": 0.1, "T": 0.4, "T1": 0.3, "T2": 0.3}
 _B_RANGE = (0.01, 1.2)
 
 
@@ -162,14 +160,14 @@ def _split_t(values: torch.Tensor, kind: str) -> torch.Tensor:
     return torch.cat([values[..., :4], t, second], dim=-1)
 
 
-def _start(waves: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    unknown = [w for w in waves if w not in _START_DEG]
-    if unknown:
-        raise ValueError(f"unknown wave(s) {unknown}; known: {', '.join(_START_DEG)}")
-    theta = torch.tensor([_START_DEG[w] for w in waves], dtype=torch.float64) * math.pi / 180
-    span = torch.tensor([0.6 if w[0] in "PT" else 0.35 for w in waves], dtype=torch.float64)
-    b = torch.tensor([_START_B[w] for w in waves], dtype=torch.float64)
-    return theta, span, b
+def _angle_span(waves: tuple[str, ...]) -> torch.Tensor:
+    """How far (rad) each wave's angle may move from its start: 0.6 for P and T waves, 0.35 else.
+
+    Raises ``ValueError`` unless ``waves`` is :data:`FIVE_WAVES` or :data:`EXTENDED_WAVES`.
+    """
+    if waves not in (FIVE_WAVES, EXTENDED_WAVES):
+        raise ValueError(f"waves must be {FIVE_WAVES} or {EXTENDED_WAVES}; got {waves}")
+    return torch.tensor([0.6 if w[0] in "PT" else 0.35 for w in waves], dtype=torch.float64)
 
 
 def fit_dipole(
@@ -196,14 +194,16 @@ def fit_dipole(
         raise ValueError(f"beat must be ({len(names)}, samples) for leads={leads!r}; got {tuple(target.shape)}")
     m = target.shape[1]
     theta_grid = (-math.pi + 2 * math.pi * torch.arange(m, dtype=torch.float64) / m).unsqueeze(0)
-    theta0, span, b0 = _start(waves)
+    span = _angle_span(waves)
     if waves == EXTENDED_WAVES:  # warm start from the five-wave fit, T split in two
         five = fit_dipole(beat, leads, FIVE_WAVES, iterations).params
         theta0 = _split_t(five.theta, "angle")
         alpha0, b_start = _split_t(five.alpha, "amplitude"), _split_t(five.b, "width")
-    else:
+    else:  # the paper's angles and widths; amplitudes read off the beat at those angles
+        start = preset("paper")
+        theta0 = start.theta
         idx = ((theta0 + math.pi) / (2 * math.pi) * m).long().clamp(0, m - 1)
-        alpha0, b_start = torch.linalg.pinv(matrix) @ target[:, idx], b0.expand(3, -1)
+        alpha0, b_start = torch.linalg.pinv(matrix) @ target[:, idx], start.b.expand(3, -1)
     alpha = alpha0.clone().requires_grad_(True)
     raw_theta = torch.zeros_like(theta0, requires_grad=True)
     raw_b = _width_inverse(b_start).clone().requires_grad_(True)
@@ -252,16 +252,14 @@ def fit_single_lead(beat: np.ndarray, rr_s: float, waves: tuple[str, ...] = FIVE
     """
     target = torch.as_tensor(np.asarray(beat, dtype=float).ravel())
     m = target.shape[0]
-    theta0, span, b0 = _start(waves)
-    reference = preset("paper")
-    scale = float(target.abs().max()) / 1.15  # the paper preset's R wave is ~1.15 mV at 60 bpm
-    a_start = torch.tensor(
-        [reference.a[FIVE_WAVES.index(w[0])].item() * (0.6 if w in ("T1", "T2") else 1.0) for w in waves],
-        dtype=torch.float64,
-    ) * scale * (2 * math.pi / rr_s) / (2 * math.pi)
+    span = _angle_span(waves)
     if waves == EXTENDED_WAVES:  # warm start from the five-wave fit, T split in two
         five = fit_single_lead(beat, rr_s, FIVE_WAVES, iterations, lead).params
         theta0, a_start, b0 = _split_t(five.theta, "angle"), _split_t(five.a, "amplitude"), _split_t(five.b, "width")
+    else:  # the paper preset, scaled: a wave's height is a·b²/ω = a·b²·RR/2π, and R is ~1.15 mV at RR = 1 s
+        start = preset("paper")
+        theta0, b0 = start.theta, start.b
+        a_start = start.a * float(target.abs().max()) / 1.15 / rr_s
     a = a_start.clone().requires_grad_(True)
     raw_theta = torch.zeros_like(theta0, requires_grad=True)
     raw_b = _width_inverse(b0).clone().requires_grad_(True)

@@ -60,13 +60,16 @@ class WaveParams:
             raise ValueError(
                 f"parameters have {self.theta.shape[-1]} waves but {len(self.names)} names {self.names}"
             )
-        for name, value in (("theta", self.theta), ("a", self.a), ("b", self.b)):
-            check_finite(name, value)
+        if not torch.isfinite(torch.stack([self.theta, self.a, self.b]).detach()).all():
+            for name, value in (("theta", self.theta), ("a", self.a), ("b", self.b)):
+                check_finite(name, value)
         if (self.b.detach() <= 0).any():
             raise ValueError(f"b (wave widths) must be > 0 rad; got {self.b.detach().min().item():.4g}")
 
     def to(self, dtype: torch.dtype) -> "WaveParams":
-        """The same parameters in ``dtype``."""
+        """The same parameters in ``dtype`` (``self`` if already)."""
+        if self.theta.dtype == dtype:
+            return self
         return WaveParams(self.theta.to(dtype), self.a.to(dtype), self.b.to(dtype), self.names)
 
     def expand(self, batch: int) -> "WaveParams":
