@@ -87,8 +87,9 @@ def ode_12lead() -> Figure:
 
 def ode_ptb_fit() -> Figure:
     """Dipole fit to the real PTB s0010_re X, Y, Z median beat with residuals."""
-    from .ode.fit import detect_rpeaks, fit_dipole, median_beat, remove_baseline
+    from .ode import fit_dipole
     from .ode.plots import plot_fit
+    from .signal import detect_rpeaks, median_beat, remove_baseline
 
     rec = load_ptb()
     beat, rr_s = median_beat(remove_baseline(rec.signal, rec.fs), rec.fs, detect_rpeaks(rec.lead("II"), rec.fs))

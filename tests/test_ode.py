@@ -9,10 +9,10 @@ from scipy.signal import periodogram
 
 from ecgwm_core.data import load_mitdb, load_ptb
 from ecgwm_core.ode import (
-    DIPOLE_PTB, EXTENDED_WAVES, FIVE_WAVES, WaveParams, fit_dipole, fit_single_lead, median_beat,
-    preset, rr_process, simulate,
+    DIPOLE_PTB, EXTENDED_WAVES, FIVE_WAVES, WaveParams, fit_dipole, fit_single_lead, preset, rr_process,
+    simulate,
 )
-from ecgwm_core.ode.fit import detect_rpeaks, remove_baseline
+from ecgwm_core.signal import detect_rpeaks, median_beat, remove_baseline
 from ecgwm_core.ode.mcsharry import MV_PER_UNIT, integrate_exponential, phase_segments
 from ecgwm_core.ode.rr import PROCESS_FS_HZ
 

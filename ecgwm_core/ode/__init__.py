@@ -4,7 +4,7 @@ Public surface: :func:`simulate` (heart rate to mV signal), the parameter
 types and presets, the two integrators and the beat fitting.
 """
 from .dipole import DipoleParams, lead_matrix, project
-from .fit import EXTENDED_WAVES, FIVE_WAVES, fit_dipole, fit_single_lead, median_beat
+from .fit import EXTENDED_WAVES, FIVE_WAVES, fit_dipole, fit_single_lead
 from .mcsharry import integrate_exponential, integrate_rk4
 from .params import WaveParams, preset, scale_for_heart_rate
 from .rr import rr_process
@@ -13,5 +13,5 @@ from .simulate import DIPOLE_PTB, Simulation, simulate
 __all__ = [
     "DIPOLE_PTB", "EXTENDED_WAVES", "FIVE_WAVES", "DipoleParams", "Simulation", "WaveParams",
     "fit_dipole", "fit_single_lead", "integrate_exponential", "integrate_rk4", "lead_matrix",
-    "median_beat", "preset", "project", "rr_process", "scale_for_heart_rate", "simulate",
+    "preset", "project", "rr_process", "scale_for_heart_rate", "simulate",
 ]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.signal import butter, sosfiltfilt
 
+from ..signal.metrics import prd_percent, rmse_mv
 from .dipole import DipoleParams, dipole, lead_matrix, project
 from .mcsharry import integrate_exponential
 from .params import WaveParams, preset
@@ -23,72 +23,6 @@ FIVE_WAVES = ("P", "Q", "R", "S", "T")
 EXTENDED_WAVES = ("P", "Q", "R", "S", "T1", "T2")
 """The extended set splits T into two Gaussians, which lets the T wave be asymmetric."""
 _B_RANGE = (0.01, 1.2)
-
-
-def detect_rpeaks(ecg: np.ndarray, fs: float) -> np.ndarray:
-    """R-peak sample indices of one lead: NeuroKit2's default cleaning and detector,
-    each refined to the largest |amplitude| of the raw lead within ±50 ms.
-
-    NeuroKit2 rather than wfdb's XQRS: XQRS found no beats on the low-amplitude
-    PTB leads, NeuroKit2 finds all and scores 99.9 % sensitivity on MIT-BIH 100.
-
-    Parameters
-    ----------
-    ecg : (samples,) one lead in mV.
-    fs : sampling frequency in Hz.
-    """
-    import neurokit2 as nk  # imported here: it takes ~1 s to import
-
-    cleaned = nk.ecg_clean(ecg, sampling_rate=fs)
-    found = np.asarray(nk.ecg_peaks(cleaned, sampling_rate=fs)[1]["ECG_R_Peaks"], dtype=np.int64)
-    half = int(0.05 * fs)
-    return np.array(
-        [max(0, q - half) + int(np.argmax(np.abs(ecg[max(0, q - half) : q + half + 1]))) for q in found],
-        dtype=np.int64,
-    )
-
-
-def remove_baseline(signal: np.ndarray, fs: float, cutoff_hz: float = 0.5) -> np.ndarray:
-    """Zero-phase 2nd-order Butterworth high-pass (scipy ``sosfiltfilt``) along the last axis, mV in and out."""
-    sos = butter(2, cutoff_hz, btype="highpass", fs=fs, output="sos")
-    return sosfiltfilt(sos, np.asarray(signal, dtype=float), axis=-1)
-
-
-def median_beat(signal: np.ndarray, fs: float, rpeaks: np.ndarray) -> tuple[np.ndarray, float]:
-    """Sample-wise median of all complete beats, from R − RR/2 to R + RR/2.
-
-    Parameters
-    ----------
-    signal : (leads, samples) in mV.
-    fs : Hz.
-    rpeaks : R-peak sample indices.
-
-    Returns
-    -------
-    (beat, rr_s)
-        ``beat`` (leads, M) in mV with its isoelectric level (median of the
-        first and last 5 % of the window) removed; ``rr_s`` the median RR in s.
-    """
-    rr_s = float(np.median(np.diff(rpeaks))) / fs
-    half = int(round(rr_s * fs / 2))
-    inside = rpeaks[(rpeaks - half >= 0) & (rpeaks + half <= signal.shape[1])]
-    if inside.size < 3:
-        raise ValueError(f"need at least 3 complete beats for a median beat; got {inside.size}")
-    beats = np.stack([signal[:, r - half : r + half] for r in inside])
-    beat = np.median(beats, axis=0)
-    edge = max(1, int(0.05 * beat.shape[1]))
-    level = np.median(np.concatenate([beat[:, :edge], beat[:, -edge:]], axis=1), axis=1, keepdims=True)
-    return beat - level, rr_s
-
-
-def prd_percent(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
-    """PRD (%) per row of (leads, M) arrays."""
-    return 100 * np.sqrt(((x - x_hat) ** 2).sum(-1) / (x**2).sum(-1))
-
-
-def rmse_mv(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
-    """RMSE (mV) per row of (leads, M) arrays."""
-    return np.sqrt(((x - x_hat) ** 2).mean(-1))
 
 
 @dataclass(frozen=True)
