@@ -81,9 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--dpi", type=int, default=150, help="resolution for raster output (default 150)")
     figure.set_defaults(run=_figure)
 
+    from .cli_pkpd import add_pkpd_parser
     from .cli_simulate import add_simulate_parser
 
     add_simulate_parser(sub)
+    add_pkpd_parser(sub)
 
     return parser
 

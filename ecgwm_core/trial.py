@@ -16,6 +16,39 @@ BASELINE_HOURS = -0.5
 """Pre-dose time point of every treatment period (h)."""
 
 
+def subject_changes(kept: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Per subject, treatment and time point: the triplicate mean of ``measure`` and its change from baseline.
+
+    Parameters
+    ----------
+    kept : usable rows of the clinical table (``ClinicalTable.kept``).
+    measure : column to analyse, e.g. ``"QTcF"`` (ms).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``RANDID``, ``EXTRT``, ``TPT`` (h), ``value`` (triplicate mean),
+        ``baseline`` (the same period's pre-dose value), ``change`` (value −
+        baseline) and ``conc_ng_ml`` (mean plasma concentration, NaN where not
+        measured). Time points without a baseline are dropped.
+
+    Raises
+    ------
+    KeyError
+        If ``measure`` is not a column of ``kept``.
+    """
+    if measure not in kept.columns:
+        raise KeyError(f"no column {measure!r}; columns: {', '.join(kept.columns)}")
+    per_point = kept.groupby(["RANDID", "EXTRT", "TPT"], as_index=False).agg(
+        value=(measure, "mean"), conc_ng_ml=("conc_ng_ml", "mean")
+    )
+    baseline = per_point[per_point["TPT"] == BASELINE_HOURS].set_index(["RANDID", "EXTRT"])["value"]
+    keys = pd.MultiIndex.from_frame(per_point[["RANDID", "EXTRT"]])
+    per_point["baseline"] = baseline.reindex(keys).to_numpy()
+    per_point["change"] = per_point["value"] - per_point["baseline"]
+    return per_point.dropna(subset=["change"]).reset_index(drop=True)
+
+
 def change_from_baseline(kept: pd.DataFrame, measure: str, level: float = 0.95) -> pd.DataFrame:
     """Mean change from the pre-dose baseline of ``measure``, per drug and time point.
 
@@ -36,15 +69,7 @@ def change_from_baseline(kept: pd.DataFrame, measure: str, level: float = 0.95) 
     KeyError
         If ``measure`` is not a column of ``kept``.
     """
-    if measure not in kept.columns:
-        raise KeyError(f"no column {measure!r}; columns: {', '.join(kept.columns)}")
-    per_point = (
-        kept.groupby(["RANDID", "EXTRT", "TPT"], as_index=False)[measure].mean()
-    )
-    baseline = per_point[per_point["TPT"] == BASELINE_HOURS].set_index(["RANDID", "EXTRT"])[measure]
-    keys = pd.MultiIndex.from_frame(per_point[["RANDID", "EXTRT"]])
-    per_point["change"] = per_point[measure].to_numpy() - baseline.reindex(keys).to_numpy()
-    per_point = per_point.dropna(subset=["change"])
+    per_point = subject_changes(kept, measure)
 
     def summarise(changes: pd.Series) -> pd.Series:
         n = changes.size

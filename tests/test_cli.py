@@ -91,3 +91,28 @@ def test_simulate_writes_npz_and_plot(tmp_path):
 def test_simulate_bad_input_exits_2(tmp_path, args, message):
     result = run("simulate", *args, "--out", str(tmp_path / "x.npz"), check=False)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_pkpd_fit_json_and_predict():
+    rows = json.loads(run("pkpd", "fit", "--json").stdout)
+    dof = next(r for r in rows if r["drug"] == "Dofetilide")
+    assert {"drug", "slope_ms_per_ng_ml", "ci_low", "ci_high", "n_subjects"} <= set(dof)
+    assert 23.5 <= dof["slope_ms_per_ng_ml"] <= 29.9 and dof["n_subjects"] == 16
+    predicted = json.loads(run("pkpd", "predict", "--drug", "dofetilide", "--dose", "500", "ug", "--hours", "2.5").stdout)
+    assert 1.5 < predicted["concentration_ng_ml"] < 3.5
+    assert predicted["ci_low_ms"] < predicted["ddqtcf_ms"] < predicted["ci_high_ms"]
+    doubled = json.loads(run("pkpd", "predict", "--drug", "dofetilide", "--dose", "1", "mg", "--hours", "2.5").stdout)
+    assert doubled["concentration_ng_ml"] == pytest.approx(2 * predicted["concentration_ng_ml"], rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--drug", "aspirin", "--dose", "1", "mg", "--hours", "1"], "unknown drug 'aspirin'"),
+        (["--drug", "dofetilide", "--dose", "1", "g", "--hours", "1"], "unknown dose unit 'g'"),
+        (["--drug", "dofetilide", "--dose", "-1", "mg", "--hours", "1"], "must be >= 0"),
+    ],
+)
+def test_pkpd_predict_bad_input(args, message):
+    result = run("pkpd", "predict", *args, check=False)
+    assert result.returncode == 2 and message in result.stderr
