@@ -61,3 +61,45 @@ def test_drug_names_and_errors(kept):
         fit_pk(kept, "aspirin")
     with pytest.raises(ValueError, match="unknown drug ' '"):
         concentration_slope(kept, " ")
+
+
+def test_action_encodings():
+    from ecgwm_core.actions import CHANNELS, FORMULARY, Action
+
+    trial = Action("Dofetilide", 500, "ug", hours=2.5, concentration_ng_ml=2.2)
+    assert trial.drug == "dofetilide" and trial.dose_mg == pytest.approx(0.5)
+    assert trial.token() == list(FORMULARY).index("dofetilide")
+    assert trial.token(dose_bins=True) == 3 * trial.token() + 1  # the trial dose is the middle bin
+    assert Action("dofetilide", 1, "mg", 2.5).token(dose_bins=True) == 3 * trial.token() + 2
+    vec = trial.vector()
+    assert vec.shape == (2 + len(CHANNELS),)
+    assert vec[0] == pytest.approx(np.log1p(2.2)) and vec[1] == pytest.approx(2.5 / 24)
+    assert list(vec[2:]) == [1.0, 0.0, 0.0, 0.0]  # dofetilide blocks hERG only
+    assert Action("verapamil", 120, "mg", 1).vector(concentration_ng_ml=100.0)[2:].tolist() == [1.0, 0.0, 0.0, 1.0]
+    # every formulary drug maps to a treatment of the real table
+    kept = load_clinical_table().kept
+    assert {d.trial_name for d in FORMULARY.values()} == set(kept["EXTRT"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(drug="aspirin", dose=1, unit="mg", hours=1), "unknown drug 'aspirin'; formulary: placebo, dofetilide"),
+        (dict(drug="dofetilide", dose=1, unit="g", hours=1), "unknown dose unit 'g'"),
+        (dict(drug="dofetilide", dose=-1, unit="mg", hours=1), "dose must be a finite number >= 0"),
+        (dict(drug="dofetilide", dose=1, unit="mg", hours=-2), "hours must be a finite number >= 0"),
+        (dict(drug="dofetilide", dose=float("nan"), unit="mg", hours=1), "dose must be a finite number"),
+    ],
+)
+def test_bad_actions_are_named(kwargs, message):
+    from ecgwm_core.actions import Action
+
+    with pytest.raises(ValueError, match=message):
+        Action(**kwargs)
+
+
+def test_vector_needs_a_concentration():
+    from ecgwm_core.actions import Action
+
+    with pytest.raises(ValueError, match="no concentration"):
+        Action("dofetilide", 500, "ug", 2).vector()
