@@ -96,6 +96,26 @@ def ode_ptb_fit() -> Figure:
     return plot_fit(fit_dipole(beat[12:], "xyz"), rr_s, "PTB s0010_re (real) vs five-wave dipole fit")
 
 
+def actions_pk() -> Figure:
+    """Concentration-time curves per drug: real data and the fitted one-compartment model."""
+    from .actions import fit_pk
+    from .actions.plots import plot_pk
+
+    kept = load_clinical_table().kept
+    return plot_pk([fit_pk(kept, d) for d in ACTIVE_DRUGS], kept)
+
+
+def actions_cqtc() -> Figure:
+    """Placebo-corrected ΔΔQTcF vs concentration per drug (real data) with the mixed-model slope."""
+    from .actions import concentration_slope
+    from .actions.plots import plot_cqtc
+
+    kept = load_clinical_table().kept
+    return plot_cqtc(kept, [concentration_slope(kept, d) for d in ACTIVE_DRUGS])
+
+
+ACTIVE_DRUGS = ("Dofetilide", "Quinidine Sulph", "Ranolazine", "Verapamil HCL")
+
 FIGURES: dict[str, Callable[[], Figure]] = {
     "ptb-12lead": ptb_12lead,
     "mitdb-100": mitdb_100_strip,
@@ -108,5 +128,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "ode-hr-sweep": ode_hr_sweep,
     "ode-12lead": ode_12lead,
     "ode-ptb-fit": ode_ptb_fit,
+    "actions-pk": actions_pk,
+    "actions-cqtc": actions_cqtc,
 }
 """Figure name -> function building it."""

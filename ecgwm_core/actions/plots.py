@@ -1,0 +1,70 @@
+"""Figures of the interventions chapter: concentration-time curves and concentration-QTc."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..trial import subject_changes
+from ..trialplots import DRUG_COLOURS
+from .exposure_response import SlopeResult
+from .pk import PKFit
+
+_HOURS = np.linspace(0.0, 24.0, 481)
+
+
+def plot_pk(fits: list[PKFit], kept: pd.DataFrame) -> Figure:
+    """Observed concentrations (real data) and the fitted one-compartment model, one panel per drug.
+
+    Grey dots: each subject's triplicate-mean concentration; black: observed mean;
+    colour: mean of the subjects' fitted curves; dashed: the typical subject.
+    """
+    fig, axes = plt.subplots(1, len(fits), figsize=(3.4 * len(fits), 3.2))
+    for ax, fit in zip(np.atleast_1d(axes), fits):
+        rows = kept[(kept["EXTRT"] == fit.drug) & (kept["TPT"] > 0)]
+        points = rows.groupby(["RANDID", "TPT"])["conc_ng_ml"].mean().reset_index()
+        ax.plot(points["TPT"], points["conc_ng_ml"], ".", color="0.7", ms=3, label="subjects (real)")
+        ax.plot(fit.observed["hours"], fit.observed["mean_ng_ml"], "o-", color="k", ms=3, lw=1, label="observed mean")
+        ax.plot(_HOURS, fit.mean_profile(_HOURS), color=DRUG_COLOURS.get(fit.drug), lw=1.5, label="fitted mean")
+        ax.plot(_HOURS, fit.predict(_HOURS), "--", color=DRUG_COLOURS.get(fit.drug), lw=1, label="typical subject")
+        ax.set_title(f"{fit.drug}, {fit.dose_mg:g} mg", fontsize=9)
+        ax.set_xlabel("time after dose (h)")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("plasma concentration (ng/mL)")
+    np.atleast_1d(axes)[0].legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def paired_ddqtc(kept: pd.DataFrame, drug: str, measure: str = "QTcF") -> pd.DataFrame:
+    """Per subject and time point: concentration and ΔΔ = Δ on drug − Δ on placebo (same subject, same time).
+
+    Returns columns ``RANDID``, ``TPT``, ``conc_ng_ml`` and ``ddelta`` (ms).
+    """
+    changes = subject_changes(kept, measure)
+    changes = changes[changes["TPT"] > 0]
+    active = changes[changes["EXTRT"] == drug].set_index(["RANDID", "TPT"])
+    placebo = changes[changes["EXTRT"] == "Placebo"].set_index(["RANDID", "TPT"])["change"]
+    out = active.join(placebo.rename("placebo_change"), how="inner")
+    out["ddelta"] = out["change"] - out["placebo_change"]
+    return out.reset_index()[["RANDID", "TPT", "conc_ng_ml", "ddelta"]].dropna()
+
+
+def plot_cqtc(kept: pd.DataFrame, slopes: list[SlopeResult]) -> Figure:
+    """Placebo-corrected ΔΔQTcF (ms) against concentration (ng/mL), real data, with the fitted slope and its CI."""
+    fig, axes = plt.subplots(1, len(slopes), figsize=(3.4 * len(slopes), 3.2))
+    for ax, slope in zip(np.atleast_1d(axes), slopes):
+        points = paired_ddqtc(kept, slope.drug, slope.measure)
+        colour = DRUG_COLOURS.get(slope.drug)
+        ax.plot(points["conc_ng_ml"], points["ddelta"], ".", color=colour, alpha=0.35, ms=3)
+        c = np.linspace(0, points["conc_ng_ml"].max(), 50)
+        ax.plot(c, slope.slope * c, color="k", lw=1.2)
+        ax.fill_between(c, slope.ci_low * c, slope.ci_high * c, color="k", alpha=0.15, lw=0)
+        ax.axhline(10, color="tab:red", lw=0.8, ls=":")
+        ax.set_title(f"{slope.drug}: {slope.slope:.3g} ms per ng/mL", fontsize=9)
+        ax.set_xlabel("concentration (ng/mL)")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel(f"ΔΔ{slope.measure} (ms)")
+    fig.tight_layout()
+    return fig
