@@ -103,3 +103,28 @@ def test_vector_needs_a_concentration():
 
     with pytest.raises(ValueError, match="no concentration"):
         Action("dofetilide", 500, "ug", 2).vector()
+
+
+@pytest.fixture(scope="module")
+def er_table(kept):
+    from ecgwm_core.actions import exposure_response_table
+
+    return exposure_response_table(kept, DRUGS, ("JTPEAK", "TPEAKTEND", "PR", "QTcF")).set_index(["drug", "measure"])
+
+
+def test_multichannel_block_signature_in_exposure_response(er_table):
+    """Johannesen et al. 2014: hERG-only block lengthens J-Tpeak; added late-Na or Ca block shortens it."""
+    dof_jt = er_table.loc[("Dofetilide", "JTPEAK")]
+    assert dof_jt["ci_low"] > 0 and er_table.loc[("Dofetilide", "TPEAKTEND"), "ci_low"] > 0
+    for drug in ("Ranolazine", "Verapamil HCL"):
+        assert er_table.loc[(drug, "JTPEAK"), "ci_high"] < 0
+    # calcium-channel block lengthens PR with exposure (measured 0.25 ms per ng/mL)
+    assert er_table.loc[("Verapamil HCL", "PR"), "ci_low"] > 0.1
+
+
+def test_model_choice_follows_the_stated_aic_rule(er_table):
+    for _, row in er_table.iterrows():
+        expected = "Emax" if row["aic_emax"] < row["aic_linear"] - 2 else "linear"
+        assert row["chosen"] == expected
+    assert er_table.loc[("Dofetilide", "QTcF"), "chosen"] == "linear"
+    assert er_table.loc[("Quinidine Sulph", "QTcF"), "chosen"] == "Emax"  # saturates at high concentration

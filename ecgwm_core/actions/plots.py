@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..trial import subject_changes
 from ..trialplots import DRUG_COLOURS
-from .exposure_response import SlopeResult
+from .exposure_response import SlopeResult, paired_ddelta
 from .pk import PKFit
 
 _HOURS = np.linspace(0.0, 24.0, 481)
@@ -37,25 +36,11 @@ def plot_pk(fits: list[PKFit], kept: pd.DataFrame) -> Figure:
     return fig
 
 
-def paired_ddqtc(kept: pd.DataFrame, drug: str, measure: str = "QTcF") -> pd.DataFrame:
-    """Per subject and time point: concentration and ΔΔ = Δ on drug − Δ on placebo (same subject, same time).
-
-    Returns columns ``RANDID``, ``TPT``, ``conc_ng_ml`` and ``ddelta`` (ms).
-    """
-    changes = subject_changes(kept, measure)
-    changes = changes[changes["TPT"] > 0]
-    active = changes[changes["EXTRT"] == drug].set_index(["RANDID", "TPT"])
-    placebo = changes[changes["EXTRT"] == "Placebo"].set_index(["RANDID", "TPT"])["change"]
-    out = active.join(placebo.rename("placebo_change"), how="inner")
-    out["ddelta"] = out["change"] - out["placebo_change"]
-    return out.reset_index()[["RANDID", "TPT", "conc_ng_ml", "ddelta"]].dropna()
-
-
 def plot_cqtc(kept: pd.DataFrame, slopes: list[SlopeResult]) -> Figure:
     """Placebo-corrected ΔΔQTcF (ms) against concentration (ng/mL), real data, with the fitted slope and its CI."""
     fig, axes = plt.subplots(1, len(slopes), figsize=(3.4 * len(slopes), 3.2))
     for ax, slope in zip(np.atleast_1d(axes), slopes):
-        points = paired_ddqtc(kept, slope.drug, slope.measure)
+        points = paired_ddelta(kept, slope.drug, slope.measure)
         colour = DRUG_COLOURS.get(slope.drug)
         ax.plot(points["conc_ng_ml"], points["ddelta"], ".", color=colour, alpha=0.35, ms=3)
         c = np.linspace(0, points["conc_ng_ml"].max(), 50)
