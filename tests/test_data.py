@@ -89,7 +89,7 @@ def test_missing_file_error_names_file_and_source(monkeypatch, tmp_path):
     text = str(err.value)
     assert "ptbdb/patient002/s0015lre.hea" in text
     assert "physionet.org/content/ptbdb" in text and "ECGWM_DATA" in text
-    with pytest.raises(ValueError, match="known data sets: ecgrdvq, mitdb, ptbdb"):
+    with pytest.raises(ValueError, match="known data sets: ecgrdvq, mimic-iv-ecg, mitdb, ptbdb"):
         resolve("nope", "x")
 
 

@@ -1,5 +1,8 @@
 """Real data: the bundled PhysioNet files, their loaders and the catalogue."""
 from .catalog import dataset_info
+from .layouts import (
+    iter_ecgrdvq_ecgs, load_ecgrdvq_ecg, load_mimic_ecg, load_mimic_measurements, load_mimic_record_list,
+)
 from .ecgrdvq import ClinicalTable, MalformedTableError, load_clinical_table
 from .records import STANDARD_12, Recording, load_mitdb, load_ptb
 from .registry import DATASETS, DataNotFoundError, resolve
@@ -12,6 +15,11 @@ __all__ = [
     "MalformedTableError",
     "Recording",
     "dataset_info",
+    "iter_ecgrdvq_ecgs",
+    "load_ecgrdvq_ecg",
+    "load_mimic_ecg",
+    "load_mimic_measurements",
+    "load_mimic_record_list",
     "load_clinical_table",
     "load_mitdb",
     "load_ptb",

@@ -19,7 +19,7 @@ def _contents(key: str) -> str:
 
 
 def dataset_info() -> list[dict]:
-    """One entry per data set: key, title, files used, size, contents, licence, citation.
+    """One entry per bundled data set: key, title, files used, size, contents, licence, citation.
 
     Returns
     -------
@@ -29,6 +29,8 @@ def dataset_info() -> list[dict]:
     """
     info = []
     for key, ds in DATASETS.items():
+        if not ds.bundled:
+            continue
         info.append(
             {
                 "key": key,

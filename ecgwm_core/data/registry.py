@@ -31,7 +31,8 @@ class Dataset:
     url : PhysioNet landing page (for the user to download it; never fetched).
     licence : licence of the data.
     citation : the reference to cite.
-    bundled : files shipped with the package, relative to the data set folder.
+    bundled : files shipped with the package, relative to the data set folder
+        (empty for data sets read only from ``$ECGWM_DATA``).
     """
 
     key: str
@@ -82,6 +83,17 @@ DATASETS: dict[str, Dataset] = {
         ),
         bundled=("100.hea", "100.dat", "100.atr"),
     ),
+    "mimic-iv-ecg": Dataset(
+        key="mimic-iv-ecg",
+        title="MIMIC-IV-ECG: Diagnostic Electrocardiogram Matched Subset",
+        url="https://physionet.org/content/mimic-iv-ecg/1.0/",
+        licence="Open Data Commons Open Database License v1.0 (ODbL 1.0)",
+        citation=(
+            "Gow B, Pollard T, Nathanson LA, et al. MIMIC-IV-ECG: Diagnostic Electrocardiogram "
+            "Matched Subset (version 1.0). PhysioNet 2023."
+        ),
+        bundled=(),
+    ),
 }
 
 
@@ -96,16 +108,16 @@ def _dataset(key: str) -> Dataset:
 def candidate_dirs(key: str) -> list[Path]:
     """Folders searched for data set ``key``, in order of preference.
 
-    Under ``$ECGWM_DATA`` both ``<root>/<key>/1.0.0`` (as ``wget -r`` from
-    PhysioNet leaves it) and ``<root>/<key>`` are tried; the bundled copy
-    comes last.
+    Under ``$ECGWM_DATA`` both ``<root>/<key>/<version>`` (as ``wget -r`` from
+    PhysioNet leaves it: ``1.0.0`` or ``1.0``) and ``<root>/<key>`` are tried;
+    the bundled copy comes last.
     """
     _dataset(key)
     dirs: list[Path] = []
     root = os.environ.get(ENV_VAR)
     if root:
         base = Path(root).expanduser()
-        dirs += [base / key / "1.0.0", base / key]
+        dirs += [base / key / "1.0.0", base / key / "1.0", base / key]
     dirs.append(BUNDLED_ROOT / key)
     return dirs
 
