@@ -4,6 +4,7 @@ from .layouts import (
     iter_ecgrdvq_ecgs, load_ecgrdvq_ecg, load_mimic_ecg, load_mimic_measurements, load_mimic_record_list,
 )
 from .ecgrdvq import ClinicalTable, MalformedTableError, load_clinical_table
+from .pairs import paired_samples, split_by_subject, subject_folds
 from .records import STANDARD_12, Recording, load_mitdb, load_ptb
 from .registry import DATASETS, DataNotFoundError, resolve
 
@@ -23,5 +24,8 @@ __all__ = [
     "load_clinical_table",
     "load_mitdb",
     "load_ptb",
+    "paired_samples",
+    "split_by_subject",
+    "subject_folds",
     "resolve",
 ]
