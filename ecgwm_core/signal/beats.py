@@ -27,27 +27,35 @@ def detect_rpeaks(ecg: np.ndarray, fs: float) -> np.ndarray:
     )
 
 
-def median_beat(signal: np.ndarray, fs: float, rpeaks: np.ndarray) -> tuple[np.ndarray, float]:
-    """Sample-wise median of all complete beats, from R − RR/2 to R + RR/2.
+def median_beat(
+    signal: np.ndarray, fs: float, rpeaks: np.ndarray, before_s: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Sample-wise median of all complete beats over one RR interval.
 
     Parameters
     ----------
     signal : (leads, samples) in mV.
     fs : Hz.
     rpeaks : R-peak sample indices.
+    before_s : how much of the window precedes R, in s; default RR/2, i.e. the
+        window R − RR/2 to R + RR/2 (the ODE prior's phase −π to π).
 
     Returns
     -------
     (beat, rr_s)
-        ``beat`` (leads, M) in mV with its isoelectric level (median of the
-        first and last 5 % of the window) removed; ``rr_s`` the median RR in s.
+        ``beat`` (leads, M) in mV, M = round(RR·fs) rounded to even, with R at
+        sample ``round(before_s·fs)``; its isoelectric level (median of the first
+        and last 5 % of the window) is removed. ``rr_s`` is the median RR in s.
     """
+    if len(rpeaks) < 2:
+        raise ValueError(f"need at least 3 complete beats for a median beat; got {len(rpeaks)} R peaks")
     rr_s = float(np.median(np.diff(rpeaks))) / fs
-    half = int(round(rr_s * fs / 2))
-    inside = rpeaks[(rpeaks - half >= 0) & (rpeaks + half <= signal.shape[1])]
+    length = 2 * int(round(rr_s * fs / 2))
+    before = length // 2 if before_s is None else int(round(before_s * fs))
+    inside = rpeaks[(rpeaks - before >= 0) & (rpeaks - before + length <= signal.shape[1])]
     if inside.size < 3:
         raise ValueError(f"need at least 3 complete beats for a median beat; got {inside.size}")
-    beats = np.stack([signal[:, r - half : r + half] for r in inside])
+    beats = np.stack([signal[:, r - before : r - before + length] for r in inside])
     beat = np.median(beats, axis=0)
     edge = max(1, int(0.05 * beat.shape[1]))
     level = np.median(np.concatenate([beat[:, :edge], beat[:, -edge:]], axis=1), axis=1, keepdims=True)
