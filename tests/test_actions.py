@@ -128,3 +128,43 @@ def test_model_choice_follows_the_stated_aic_rule(er_table):
         assert row["chosen"] == expected
     assert er_table.loc[("Dofetilide", "QTcF"), "chosen"] == "linear"
     assert er_table.loc[("Quinidine Sulph", "QTcF"), "chosen"] == "Emax"  # saturates at high concentration
+
+
+def _rendered_changes(before, after, rr_s):
+    from ecgwm_core.actions.ode_effect import _measured
+
+    pre, post = _measured(before, rr_s, 500.0), _measured(after, rr_s, 500.0)
+    return {name: post[name] - pre[name] for name in ("pr_ms", "qrs_ms", "jtpeak_ms", "tpeaktend_ms", "qt_ms")}
+
+
+@pytest.mark.parametrize("drug", ["dofetilide", "quinidine", "ranolazine", "verapamil"])
+@pytest.mark.parametrize("dose_factor", [0.5, 1.0, 2.0])
+def test_action_moves_the_ode_prior_to_the_intended_intervals(kept, drug, dose_factor):
+    """Render before/after with the shifted dipole, measure with the project's delineator: within 3 ms."""
+    from ecgwm_core.actions import FORMULARY, Action, action_changes, calibrated_shift
+    from ecgwm_core.ode import paper_dipole
+
+    entry = FORMULARY[drug]
+    tmax = fit_pk(kept, entry.trial_name).summary()["tmax_fit_h"]
+    action = Action(drug, entry.dose * dose_factor, entry.unit, hours=tmax)
+    intended = action_changes(kept, action)
+    rr_s = 1.0  # 60 bpm: room for the T wave of twice the trial dose of dofetilide (QT + 140 ms)
+    before = paper_dipole(60.0)
+    shifted = calibrated_shift(before, rr_s, intended)
+    measured = _rendered_changes(before, shifted, rr_s)
+    for name, change in intended.items():
+        assert measured[name] == pytest.approx(change, abs=3.0), name
+    assert measured["qt_ms"] == pytest.approx(intended["qrs_ms"] + intended["jtpeak_ms"] + intended["tpeaktend_ms"],
+                                              abs=3.0)
+
+
+def test_placebo_and_bad_changes(kept):
+    from ecgwm_core.actions import Action, action_changes, shift_dipole
+    from ecgwm_core.ode import DIPOLE_PTB
+
+    assert action_changes(kept, Action("placebo", 0, "mg", 2)) == {
+        "pr_ms": 0.0, "qrs_ms": 0.0, "jtpeak_ms": 0.0, "tpeaktend_ms": 0.0}
+    with pytest.raises(ValueError, match="unknown interval change"):
+        shift_dipole(DIPOLE_PTB, 0.8, {"qt_ms": 10})
+    with pytest.raises(ValueError, match="width negative"):
+        shift_dipole(DIPOLE_PTB, 0.8, {"tpeaktend_ms": -500})

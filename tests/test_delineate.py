@@ -3,32 +3,23 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from ecgwm_core.data import load_ptb
-from ecgwm_core.ode import DipoleParams, preset, simulate
-from ecgwm_core.ode.params import scale_for_heart_rate
+from ecgwm_core.ode import paper_dipole, simulate
 from ecgwm_core.signal import INTERVALS, measure_batch, measure_ecg
 
 FS = 500.0
-# A 12-lead dipole whose X, Y, Z share each wave's width: every lead is then a sum
-# of Gaussians in time, and for an isolated Gaussian of width σ the tangent method
-# marks μ ± 2σ, which defines the ground truth below.
-ALPHA = torch.tensor([[0.10, -0.10, 1.0, -0.25, 0.30],
-                      [0.08, 0.05, 0.6, -0.15, 0.20],
-                      [-0.05, 0.10, -0.3, 0.10, -0.10]], dtype=torch.float64)
-
-
 def rendered_with_truth(bpm: float, seed: int):
-    waves = scale_for_heart_rate(preset("paper"), torch.tensor([float(bpm)], dtype=torch.float64))
-    params = DipoleParams(waves.theta[0], ALPHA, waves.b[0].expand(3, -1).clone(), waves.names)
+    # paper_dipole shares each wave's width across X, Y, Z: every lead is a sum of Gaussians,
+    # and for an isolated Gaussian of width σ the tangent method marks μ ± 2σ (the ground truth)
+    params = paper_dipole(bpm)
     sim = simulate(n=1, duration_s=10, fs=FS, heart_rate=bpm, hr_std=1, seed=seed, leads="12",
                    params=params, wander_mv=0.1)
     k = len(sim.rpeaks[0])
     centre = sim.wave_times[0, :k].numpy()
     rr = sim.rr[0].numpy()
     span = np.where(centre < centre[:, 2:3], np.concatenate([rr[:1], rr[:-1]])[:k, None], rr[:k, None])
-    sigma = waves.b[0].numpy() * span / (2 * math.pi)
+    sigma = params.b[0].numpy() * span / (2 * math.pi)
     p_on, q_on = centre[:, 0] - 2 * sigma[:, 0], centre[:, 1] - 2 * sigma[:, 1]
     j, t_end = centre[:, 3] + 2 * sigma[:, 3], centre[:, 4] + 2 * sigma[:, 4]
     truth = {"pr_ms": q_on - p_on, "qrs_ms": j - q_on, "qt_ms": t_end - q_on}

@@ -8,10 +8,10 @@ from .fit import EXTENDED_WAVES, FIVE_WAVES, fit_dipole, fit_single_lead
 from .mcsharry import integrate_exponential, integrate_rk4
 from .params import WaveParams, preset, scale_for_heart_rate
 from .rr import rr_process
-from .simulate import DIPOLE_PTB, Simulation, simulate
+from .simulate import DIPOLE_PTB, Simulation, paper_dipole, simulate
 
 __all__ = [
     "DIPOLE_PTB", "EXTENDED_WAVES", "FIVE_WAVES", "DipoleParams", "Simulation", "WaveParams",
     "fit_dipole", "fit_single_lead", "integrate_exponential", "integrate_rk4", "lead_matrix",
-    "preset", "project", "rr_process", "scale_for_heart_rate", "simulate",
+    "paper_dipole", "preset", "project", "rr_process", "scale_for_heart_rate", "simulate",
 ]

@@ -30,6 +30,26 @@ real Frank X, Y, Z median beat of PTB s0010_re (HR 82 bpm); regenerate with
 real but not a textbook-normal morphology."""
 
 
+PAPER_DIPOLE_ALPHA = torch.tensor(
+    [[0.10, -0.10, 1.0, -0.25, 0.30],
+     [0.08, 0.05, 0.6, -0.15, 0.20],
+     [-0.05, 0.10, -0.3, 0.10, -0.10]], dtype=torch.float64)
+"""Dipole amplitudes (mV) of P, Q, R, S, T in X, Y, Z chosen by hand (not fitted) so that the
+Dower leads look like a normal ECG: upright P, R and T in I, II and V4-V6, an rS complex in V1."""
+
+
+def paper_dipole(heart_rate: float = 60.0) -> DipoleParams:
+    """A normal-looking dipole: the paper preset's angles and widths, shared by X, Y and Z and
+    scaled for ``heart_rate`` (√(HR/60) rule), with :data:`PAPER_DIPOLE_ALPHA` amplitudes.
+
+    Because the three components share each wave's width, every lead is a sum of Gaussians
+    in time, so the tangent-method fiducials of isolated waves are exactly μ ± 2σ.
+    """
+    check_heart_rate(heart_rate)
+    waves = scale_for_heart_rate(preset("paper"), torch.tensor([float(heart_rate)], dtype=torch.float64))
+    return DipoleParams(waves.theta[0], PAPER_DIPOLE_ALPHA.clone(), waves.b[0].expand(3, -1).clone(), waves.names)
+
+
 @dataclass(frozen=True)
 class Simulation:
     """Simulated ECGs and their beats.
