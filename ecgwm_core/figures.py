@@ -114,6 +114,21 @@ def actions_cqtc() -> Figure:
     return plot_cqtc(kept, [concentration_slope(kept, d) for d in ACTIVE_DRUGS])
 
 
+def actions_ode_effect() -> Figure:
+    """One lead-II beat of the normal dipole before and after each trial drug at its tmax (model output)."""
+    from .actions import FORMULARY, Action, action_changes, calibrated_shift, fit_pk
+    from .actions.plots import plot_action_effect
+    from .ode import paper_dipole
+
+    kept = load_clinical_table().kept
+    before, after = paper_dipole(60.0), {}
+    for drug in ACTIVE_DRUGS:
+        entry = next(d for d in FORMULARY.values() if d.trial_name == drug)
+        action = Action(entry.name, entry.dose, entry.unit, fit_pk(kept, drug).summary()["tmax_fit_h"])
+        after[drug] = calibrated_shift(before, 1.0, action_changes(kept, action))
+    return plot_action_effect(before, after, 1.0)
+
+
 ACTIVE_DRUGS = ("Dofetilide", "Quinidine Sulph", "Ranolazine", "Verapamil HCL")
 
 FIGURES: dict[str, Callable[[], Figure]] = {
@@ -130,5 +145,6 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "ode-ptb-fit": ode_ptb_fit,
     "actions-pk": actions_pk,
     "actions-cqtc": actions_cqtc,
+    "actions-ode-effect": actions_ode_effect,
 }
 """Figure name -> function building it."""
