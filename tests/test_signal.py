@@ -42,3 +42,22 @@ def test_remove_baseline_kills_slow_wander_and_keeps_qrs():
     cleaned = remove_baseline(spike + wander, fs)
     assert np.abs(cleaned - (spike - spike.mean()))[1000:-1000].max() < 0.05
     assert prd_percent(spike[None], cleaned[None] + spike.mean())[0] < 10
+
+
+def test_notch_removes_mains_and_resample_keeps_the_ecg():
+    from ecgwm_core.signal import notch, resample
+
+    rec = load_mitdb().window(0.0, 10.0)
+    ecg = rec.lead("MLII")
+    t = np.arange(ecg.size) / rec.fs
+    hum = 0.2 * np.sin(2 * np.pi * 60.0 * t)
+    cleaned = notch(ecg + hum, rec.fs, 60.0)
+    inner = slice(int(0.5 * rec.fs), -int(0.5 * rec.fs))
+    assert np.abs(cleaned - notch(ecg, rec.fs, 60.0))[inner].max() < 0.01  # the hum is gone
+    assert prd_percent(ecg[None], notch(ecg, rec.fs, 60.0)[None])[0] < 5  # the ECG is not
+    up = resample(ecg, rec.fs, 500.0)
+    assert up.size == 5000
+    down = resample(up, 500.0, rec.fs)
+    assert prd_percent(ecg[None, 50:-50], down[None, 50:-50])[0] < 2
+    with pytest.raises(ValueError, match="mains_hz must be between"):
+        notch(ecg, 100.0, 60.0)

@@ -147,8 +147,40 @@ def delineate_beat(beat: np.ndarray, fs: float, r_index: int, rr_s: float) -> Fi
                      float(t_lead[t_peak]))
 
 
-def measure_ecg(signal: np.ndarray, fs: float, rpeaks: np.ndarray | None = None) -> dict:
-    """Intervals of one ECG; never raises on bad signals.
+@dataclass(frozen=True)
+class Delineation:
+    """A delineated ECG: its filtered median beat and fiducial points.
+
+    Attributes
+    ----------
+    beat : (leads, M) filtered median beat in mV.
+    fs : Hz.
+    r_index : sample of the R peak in ``beat``.
+    rr_s : median RR interval in s.
+    fiducials : the beat's :class:`Fiducials`.
+    """
+
+    beat: np.ndarray
+    fs: float
+    r_index: int
+    rr_s: float
+    fiducials: Fiducials
+
+    def intervals(self) -> dict[str, float]:
+        """:data:`INTERVALS` in ms (HR in bpm, T amplitude in µV)."""
+        f, rr_s = self.fiducials, self.rr_s
+        qt = f.t_end - f.qrs_onset
+        values = dict(
+            rr_ms=1000 * rr_s, hr_bpm=60 / rr_s, pr_ms=1000 * (f.qrs_onset - f.p_onset),
+            qrs_ms=1000 * (f.j_point - f.qrs_onset), qt_ms=1000 * qt, jtpeak_ms=1000 * (f.t_peak - f.j_point),
+            tpeaktend_ms=1000 * (f.t_end - f.t_peak), t_amplitude_uv=1000 * f.t_amplitude,
+            qtcf_ms=1000 * qt / rr_s ** (1 / 3), qtcb_ms=1000 * qt / rr_s**0.5,
+        )
+        return {k: float(v) for k, v in values.items()}
+
+
+def delineate(signal: np.ndarray, fs: float, rpeaks: np.ndarray | None = None) -> Delineation:
+    """Filter, find the beats, build the median beat and delineate it (steps 1-5 of the module docstring).
 
     Parameters
     ----------
@@ -156,37 +188,48 @@ def measure_ecg(signal: np.ndarray, fs: float, rpeaks: np.ndarray | None = None)
     fs : Hz.
     rpeaks : R-peak samples; detected (NeuroKit2) on the lead with the largest range if not given.
 
+    Raises
+    ------
+    ValueError
+        If the signal is not finite, flat, or no beat can be delineated.
+    """
+    x = np.atleast_2d(np.asarray(signal, dtype=float))
+    if not np.isfinite(x).all():
+        raise ValueError("non-finite samples")
+    if np.ptp(x, axis=1).max() < 0.05:
+        raise ValueError("flat signal (range < 0.05 mV)")
+    x = lowpass(remove_baseline(x, fs), fs, 40.0)
+    if rpeaks is None:
+        rpeaks = detect_rpeaks(x[int(np.argmax(np.ptp(x, axis=1)))], fs)
+    rr_s = float(np.median(np.diff(rpeaks))) / fs if len(rpeaks) > 1 else float("nan")
+    if not 0.24 <= rr_s <= 3.0:
+        raise ValueError(f"median RR {rr_s:.3f} s is outside 0.24-3 s")
+    before = min(0.4, 0.45 * rr_s)
+    beat, _ = median_beat(x, fs, np.asarray(rpeaks), before_s=before)
+    r_index = int(round(before * fs))
+    return Delineation(beat, fs, r_index, rr_s, delineate_beat(beat, fs, r_index, rr_s))
+
+
+def measure_ecg(signal: np.ndarray, fs: float, rpeaks: np.ndarray | None = None) -> dict:
+    """Intervals of one ECG; never raises on bad signals.
+
+    Parameters
+    ----------
+    signal : (leads, samples) or (samples,) in mV; at least 3 beats.
+    fs : Hz.
+    rpeaks : R-peak samples; detected if not given.
+
     Returns
     -------
     dict
-        :data:`INTERVALS` (NaN where unmeasurable) and ``quality``: ``"ok"`` or the reason.
+        :data:`INTERVALS` (NaN where unmeasurable) and ``quality``: ``"ok"``, or the reason
+        (``"non-finite samples"``, ``"flat signal ..."``, ``"failed: ..."``).
     """
-    out = {name: float("nan") for name in INTERVALS}
-    x = np.atleast_2d(np.asarray(signal, dtype=float))
-    if not np.isfinite(x).all():
-        return {**out, "quality": "non-finite samples"}
-    if np.ptp(x, axis=1).max() < 0.05:
-        return {**out, "quality": "flat signal (range < 0.05 mV)"}
     try:
-        x = lowpass(remove_baseline(x, fs), fs, 40.0)
-        if rpeaks is None:
-            rpeaks = detect_rpeaks(x[int(np.argmax(np.ptp(x, axis=1)))], fs)
-        rr_s = float(np.median(np.diff(rpeaks))) / fs if len(rpeaks) > 1 else float("nan")
-        if not 0.24 <= rr_s <= 3.0:
-            raise ValueError(f"median RR {rr_s:.3f} s is outside 0.24-3 s")
-        before = min(0.4, 0.45 * rr_s)
-        beat, _ = median_beat(x, fs, np.asarray(rpeaks), before_s=before)
-        f = delineate_beat(beat, fs, int(round(before * fs)), rr_s)
+        return {**delineate(signal, fs, rpeaks).intervals(), "quality": "ok"}
     except (ValueError, IndexError, np.linalg.LinAlgError) as err:
-        return {**out, "quality": f"failed: {err}"}
-    qt = f.t_end - f.qrs_onset
-    values = dict(
-        rr_ms=1000 * rr_s, hr_bpm=60 / rr_s, pr_ms=1000 * (f.qrs_onset - f.p_onset),
-        qrs_ms=1000 * (f.j_point - f.qrs_onset), qt_ms=1000 * qt, jtpeak_ms=1000 * (f.t_peak - f.j_point),
-        tpeaktend_ms=1000 * (f.t_end - f.t_peak), t_amplitude_uv=1000 * f.t_amplitude,
-        qtcf_ms=1000 * qt / rr_s ** (1 / 3), qtcb_ms=1000 * qt / rr_s**0.5,
-    )
-    return {**{k: float(v) for k, v in values.items()}, "quality": "ok"}
+        reason = str(err) if str(err).startswith(("non-finite", "flat")) else f"failed: {err}"
+        return {**{name: float("nan") for name in INTERVALS}, "quality": reason}
 
 
 def measure_batch(signals: np.ndarray, fs: float, rpeaks: list[np.ndarray] | None = None,
