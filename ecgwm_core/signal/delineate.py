@@ -74,6 +74,22 @@ def _projection(x: np.ndarray, index: int, fs: float) -> np.ndarray:
     return lowpass(direction / norm @ x, fs, 15.0)
 
 
+def isoelectric(beat: np.ndarray, fs: float, r_index: int) -> tuple[np.ndarray, slice]:
+    """The beat with each lead's isoelectric level removed, and the quiet window it was taken from.
+
+    The level is the lead's median over the flattest 30 ms (least summed absolute
+    slope across leads) that ends at least 60 ms before R.
+    """
+    window = max(1, int(round(0.03 * fs)))
+    last_start = r_index - int(round(0.06 * fs)) - window
+    if last_start < 1:
+        raise ValueError("the beat holds too little before the QRS for an isoelectric level")
+    roughness = np.abs(np.diff(beat, axis=1)).sum(0)
+    start = min(range(last_start), key=lambda s: roughness[s : s + window].sum())
+    quiet = slice(start, start + window)
+    return beat - np.median(beat[:, quiet], axis=1, keepdims=True), quiet
+
+
 def delineate_beat(beat: np.ndarray, fs: float, r_index: int, rr_s: float) -> Fiducials:
     """Fiducial points of one median beat (see the module docstring).
 
@@ -91,15 +107,9 @@ def delineate_beat(beat: np.ndarray, fs: float, r_index: int, rr_s: float) -> Fi
     """
     ms = lambda value: max(1, int(round(value * fs / 1000)))  # noqa: E731
     r = r_index
-    window = ms(30)
-    roughness = np.abs(np.diff(beat, axis=1)).sum(0)
-    last_start = r - ms(60) - window
-    if last_start < 1:
-        raise ValueError("the beat holds too little before the QRS for an isoelectric level")
-    quiet = min(range(last_start), key=lambda s: roughness[s : s + window].sum())
-    x = beat - np.median(beat[:, quiet : quiet + window], axis=1, keepdims=True)
+    x, quiet = isoelectric(beat, fs, r)
     g = np.sqrt((x**2).sum(0))
-    floor = float(np.median(g[quiet : quiet + window]))
+    floor = float(np.median(g[quiet]))
     height = float(g[r - ms(20) : r + ms(20)].max())
     if height <= 4 * floor or height == 0:
         raise ValueError("no QRS complex stands out of the noise")
