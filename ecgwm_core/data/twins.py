@@ -45,7 +45,7 @@ WAVES = ("P", "Q", "R", "S", "ST", "T")
 TARGETS = {"RR": "rr_ms", "PR": "pr_ms", "QRS": "qrs_ms", "QT": "qt_ms", "JTPEAK": "jtpeak_ms",
            "TPEAKTEND": "tpeaktend_ms", "Twave_amplitude": "t_amplitude_uv"}
 """Clinical-table column -> the delineator's name for the same measurement."""
-_SIGMA_MS = {"P": 22.0, "Q": 9.0, "R": 11.0, "S": 9.0, "ST": 45.0}
+_SIGMA_MS = {"P": 22.0, "ST": 45.0}
 
 
 def _seed(text: str) -> int:
@@ -79,9 +79,9 @@ def _rotation(rng: np.random.Generator, max_deg: float) -> np.ndarray:
 
 def _base_alpha(randid: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(_seed(f"subject-{randid}"))
-    base = np.array([[0.10, -0.10, 1.0, -0.25, 0.03, 0.30],
+    base = np.array([[0.10, -0.20, 1.0, -0.25, 0.03, 0.30],
                      [0.08, 0.05, 0.6, -0.15, 0.02, 0.20],
-                     [-0.05, 0.10, -0.3, 0.10, -0.01, -0.10]])
+                     [-0.05, 0.15, -0.3, 0.10, -0.01, -0.10]])
     alpha = _rotation(rng, 20.0) @ base
     alpha[:, :4] *= rng.uniform(0.8, 1.2, 4)
     alpha[:, 4] *= rng.uniform(-1.0, 1.5)  # ST offset: elevated or depressed
@@ -92,13 +92,16 @@ def _base_alpha(randid: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _params(alpha: np.ndarray, row: dict[str, float], rr_ms: float) -> DipoleParams:
     """Dipole waves placed so that the tangent-convention intervals equal ``row`` (ms) at ``rr_ms``."""
-    sigma = dict(_SIGMA_MS, T=row["tpeaktend_ms"] / 2)
-    q_on = -26.0 - 2 * sigma["Q"] + 0.0  # Q centre 26 ms before R
+    # Q, R and S scale with the QRS duration, so the complex keeps its shape as it widens:
+    # width QRS/10 each, Q and S centred 2 widths inside the QRS edges, R in the middle (at θ = 0)
+    qrs_sigma = float(np.clip(row["qrs_ms"] / 10, 5.0, 16.0))
+    sigma = dict(_SIGMA_MS, Q=qrs_sigma, R=qrs_sigma, S=qrs_sigma, T=row["tpeaktend_ms"] / 2)
+    q_on = -row["qrs_ms"] / 2
     centre = {
         "P": q_on - row["pr_ms"] + 2 * sigma["P"],
-        "Q": -26.0,
+        "Q": q_on + 2 * qrs_sigma,
         "R": 0.0,
-        "S": q_on + row["qrs_ms"] - 2 * sigma["S"],
+        "S": q_on + row["qrs_ms"] - 2 * qrs_sigma,
         "T": q_on + row["qrs_ms"] + row["jtpeak_ms"],
     }
     centre["ST"] = (q_on + row["qrs_ms"] + centre["T"]) / 2

@@ -46,3 +46,33 @@ def plot_delineation(d: Delineation, lead_names: Sequence[str], show: Sequence[s
         fig.suptitle(title, fontsize=9, y=1.0)
     fig.tight_layout()
     return fig
+
+
+def plot_bland_altman(reference: dict[str, np.ndarray], measured: dict[str, np.ndarray], unit: str = "ms",
+                      title: str | None = None) -> Figure:
+    """Bland-Altman panels: difference (measured − reference) against their mean, with bias and 95 % limits.
+
+    Parameters
+    ----------
+    reference, measured : interval name -> values (same order, same unit).
+    unit : unit for the axis labels.
+    title : figure title.
+    """
+    names = list(reference)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 3.0), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        ref, meas = np.asarray(reference[name], float), np.asarray(measured[name], float)
+        ok = np.isfinite(ref) & np.isfinite(meas)
+        mean, diff = (ref[ok] + meas[ok]) / 2, meas[ok] - ref[ok]
+        bias, spread = diff.mean(), 1.96 * diff.std(ddof=1)
+        ax.plot(mean, diff, ".", ms=2, alpha=0.4, color="tab:blue")
+        for level, style in ((bias, "-"), (bias - spread, "--"), (bias + spread, "--")):
+            ax.axhline(level, color="k", lw=0.8, ls=style)
+        ax.set_title(f"{name}: bias {bias:+.1f}, ±{spread:.1f} {unit}", fontsize=8)
+        ax.set_xlabel(f"mean of the two ({unit})", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(f"measured − table ({unit})")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
