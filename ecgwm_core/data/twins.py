@@ -18,7 +18,8 @@ How a twin is made:
   wave's size. A per-subject calibration (render, measure, subtract the
   delineator's bias) removes what the overlap of waves adds.
 - **Heart-rate variability** around the row's RR and **noise**: baseline
-  wander, muscle noise, mains hum, each seeded by ``EGREFID``.
+  wander, muscle noise, mains hum and electrode-motion jumps, each seeded by
+  ``EGREFID``.
 
 What the twins are *richer* in than the five-wave ODE prior: the ST segment
 (a sixth, broad wave), per-lead gain differences and realistic noise. What
@@ -135,8 +136,20 @@ def _render(params: list[DipoleParams], rr_ms: list[float], gains: np.ndarray, s
             wander = rng.uniform(0.05, 0.15) * np.sin(2 * np.pi * rng.uniform(0.15, 0.3) * t + rng.uniform(0, 6.3))
             mains = rng.uniform(0.0, 0.01) * np.sin(2 * np.pi * 60.0 * t + rng.uniform(0, 6.3))
             muscle = rng.normal(0.0, rng.uniform(0.005, 0.015), signal.shape[1:])
-            signal[i] += wander + mains + muscle
+            signal[i] += wander + mains + muscle + _electrode_motion(rng, t)
     return signal
+
+
+def _electrode_motion(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+    """(12, N) electrode-motion artefacts: 0-2 per record, each a 0.05-0.2 mV baseline jump on a few
+    leads that settles over about a second (a skin-electrode potential change)."""
+    out = np.zeros((12, t.size))
+    for _ in range(rng.integers(0, 3)):
+        start = rng.uniform(0.5, t[-1] - 1.0)
+        shape = np.where(t >= start, np.exp(-(t - start) / rng.uniform(0.3, 1.0)), 0.0)
+        leads = rng.choice(12, size=rng.integers(1, 4), replace=False)
+        out[leads] += rng.uniform(0.05, 0.2) * rng.choice([-1.0, 1.0]) * shape
+    return out
 
 
 def _target(row: pd.Series) -> dict[str, float]:
@@ -162,7 +175,7 @@ def render_twins(kept: pd.DataFrame, noise: bool = True, progress: bool = True) 
     Parameters
     ----------
     kept : usable rows of the clinical table.
-    noise : add baseline wander, muscle noise and mains hum.
+    noise : add baseline wander, muscle noise, mains hum and electrode motion.
     progress : show a progress bar over subjects.
 
     Returns
@@ -192,7 +205,7 @@ def render_twins(kept: pd.DataFrame, noise: bool = True, progress: bool = True) 
 
 CACHE_ENV = "ECGWM_CACHE"
 """Environment variable for the cache folder (default ``~/.cache/ecgwm``)."""
-TWIN_VERSION = "1"
+TWIN_VERSION = "2"
 """Bumped whenever the twin generator changes, so that stale caches are rebuilt."""
 
 
