@@ -38,6 +38,16 @@ def _data_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_twins(args: argparse.Namespace) -> int:
+    from .data import load_clinical_table
+    from .data.twins import write_twins
+
+    table = load_clinical_table(args.table)
+    folder = write_twins(table.kept, folder=args.out, progress=not args.quiet)
+    print(f"{len(table.kept)} semi-synthetic twins in {folder} (ECGRDVQ layout; set ECGWM_DATA={folder} to load them)")
+    return 0
+
+
 def _figure(args: argparse.Namespace) -> int:
     from .figures import FIGURES
 
@@ -74,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate = data.add_parser("validate", help="check an SCR-002 clinical table; print a JSON summary")
     validate.add_argument("file", help="CSV file in the ECGRDVQ SCR-002 format")
     validate.set_defaults(run=_data_validate)
+    twins = data.add_parser("twins", help="render the semi-synthetic ECGRDVQ digital twins as WFDB records (cached)")
+    twins.add_argument("--table", help="SCR-002 CSV (default: the bundled table or $ECGWM_DATA)")
+    twins.add_argument("--out", help="output folder (default: a cache folder under $ECGWM_CACHE or ~/.cache/ecgwm)")
+    twins.add_argument("--quiet", action="store_true", help="no progress bars")
+    twins.set_defaults(run=_data_twins)
 
     figure = sub.add_parser("figure", help="regenerate a book figure: ecgwm figure NAME --out FILE.png")
     figure.add_argument("name", help="figure name, or 'list' to list them")

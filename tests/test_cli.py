@@ -116,3 +116,14 @@ def test_pkpd_fit_json_and_predict():
 def test_pkpd_predict_bad_input(args, message):
     result = run("pkpd", "predict", *args, check=False)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_data_twins_writes_the_layout(tmp_path):
+    from ecgwm_core.data.registry import BUNDLED_ROOT
+
+    table = tmp_path / "table.csv"
+    lines = (BUNDLED_ROOT / "ecgrdvq" / "SCR-002.Clinical.Data.csv").read_text().splitlines()
+    table.write_text("\n".join(lines[:4]) + "\n")  # header + 3 real rows
+    result = run("data", "twins", "--table", str(table), "--out", str(tmp_path / "twins"), "--quiet")
+    assert "3 semi-synthetic twins" in result.stdout
+    assert len(list((tmp_path / "twins" / "ecgrdvq" / "raw").rglob("*.hea"))) == 3
