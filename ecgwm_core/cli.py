@@ -40,7 +40,7 @@ def _data_validate(args: argparse.Namespace) -> int:
 
 def _data_twins(args: argparse.Namespace) -> int:
     from .data import load_clinical_table
-    from .data.twins import write_twins
+    from .synthetic.twins import write_twins
 
     table = load_clinical_table(args.table)
     folder = write_twins(table.kept, folder=args.out, progress=not args.quiet)

@@ -7,7 +7,7 @@ import pytest
 from ecgwm_core.data import load_ptb
 from ecgwm_core.ode import simulate
 from ecgwm_core.signal import INTERVALS, measure_batch, measure_ecg
-from ecgwm_core.signal.groundtruth import validation_table
+from ecgwm_core.synthetic.groundtruth import validation_table
 
 FS = 500.0
 

@@ -4,7 +4,7 @@ import pytest
 import wfdb
 
 from ecgwm_core.data import load_clinical_table, load_ecgrdvq_ecg
-from ecgwm_core.data.twins import TARGETS, _base_alpha, render_twins, write_twins
+from ecgwm_core.synthetic.twins import TARGETS, _base_alpha, render_twins, write_twins
 from ecgwm_core.signal import measure_batch
 
 

@@ -248,10 +248,10 @@ def write_twins(kept: pd.DataFrame, folder: str | None = None, progress: bool = 
         target.mkdir(parents=True, exist_ok=True)
         wfdb.wrsamp(str(row["EGREFID"]), fs=FS_HZ, units=["mV"] * 12, sig_name=names, p_signal=signal.T.astype(float),
                     fmt=["16"] * 12, adc_gain=[1000.0] * 12, baseline=[0] * 12, write_dir=str(target),
-                    comments=["semi-synthetic twin rendered by ecgwm_core.data.twins (not a recording)"])
+                    comments=["semi-synthetic twin rendered by ecgwm_core.synthetic.twins (not a recording)"])
     rows.to_csv(root / "ecgrdvq" / "SCR-002.Clinical.Data.csv", index=False)
     (root / "README.txt").write_text(
-        "SEMI-SYNTHETIC ECGRDVQ digital twins: 12-lead ECGs rendered by ecgwm_core.data.twins so that\n"
+        "SEMI-SYNTHETIC ECGRDVQ digital twins: 12-lead ECGs rendered by ecgwm_core.synthetic.twins so that\n"
         "their measured intervals reproduce rows of the real ECGRDVQ clinical table. Not recordings.\n")
     done.write_text(f"{len(rows)} records\n")
     return root

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..ode import Simulation, paper_dipole, simulate
-from .delineate import measure_ecg
+from ..signal import measure_ecg
 
 TRUE_INTERVALS = ("pr_ms", "qrs_ms", "qt_ms")
 
