@@ -11,7 +11,8 @@ How a twin is made:
 
 - **Subject morphology** (seeded by ``RANDID``, the same for all of a
   subject's ECGs): a rotated electrical axis, scaled P/QRS amplitudes, its own
-  T-wave direction, a small ST offset and per-precordial-lead gains.
+  T-wave direction and asymmetry (a second, later and wider T hump of 10-30 %
+  of its height), a small ST offset and per-precordial-lead gains.
 - **Waves placed in time**: with the tangent convention (onset μ − 2σ, end
   μ + 2σ for a wave of centre μ and width σ) the row's intervals fix the
   centres of P, S and T and the width of T; the T amplitude fixes the T
@@ -21,9 +22,10 @@ How a twin is made:
   wander, muscle noise, mains hum and electrode-motion jumps, each seeded by
   ``EGREFID``.
 
-What the twins are *richer* in than the five-wave ODE prior: the ST segment
-(a sixth, broad wave), per-lead gain differences and realistic noise. What
-they still lack: asymmetric T waves and beat-to-beat morphology changes.
+What the twins are *richer* in than the five-wave ODE prior: an asymmetric T
+wave (two humps), an ST segment (a broad wave of its own), per-lead gain
+differences and realistic noise, so the prior is genuinely misspecified for
+them. What they still lack: beat-to-beat morphology changes.
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ from ..signal import measure_ecg
 
 FS_HZ = 500.0
 DURATION_S = 10.0
-WAVES = ("P", "Q", "R", "S", "ST", "T")
+WAVES = ("P", "Q", "R", "S", "ST", "T", "T2")
 TARGETS = {"RR": "rr_ms", "PR": "pr_ms", "QRS": "qrs_ms", "QT": "qt_ms", "JTPEAK": "jtpeak_ms",
            "TPEAKTEND": "tpeaktend_ms", "Twave_amplitude": "t_amplitude_uv"}
 """Clinical-table column -> the delineator's name for the same measurement."""
@@ -59,7 +61,7 @@ class Morphology:
 
     Attributes
     ----------
-    alpha : (3, 6) dipole amplitudes of P, Q, R, S, ST and a unit-size T direction.
+    alpha : (3, 7) dipole amplitudes of P, Q, R, S, ST, and of T and its tail T2 for a unit T height.
     precordial_gain : (6,) gains of V1-V6.
     bias_ms : measured minus intended intervals of the calibration render, per delineator name.
     """
@@ -88,7 +90,8 @@ def _base_alpha(randid: int) -> tuple[np.ndarray, np.ndarray]:
     alpha[:, 4] *= rng.uniform(-1.0, 1.5)  # ST offset: elevated or depressed
     t = _rotation(rng, 25.0) @ base[:, 5]
     alpha[:, 5] = t / np.linalg.norm(lead_matrix("12")[0].numpy() @ t)  # unit T height on the 12-lead magnitude
-    return alpha, rng.uniform(0.85, 1.15, 6)
+    tail = alpha[:, 5:6] * rng.uniform(0.1, 0.3)  # T2: a later, wider hump that makes the T wave asymmetric
+    return np.hstack([alpha, tail]), rng.uniform(0.85, 1.15, 6)
 
 
 def _params(alpha: np.ndarray, row: dict[str, float], rr_ms: float) -> DipoleParams:
@@ -96,7 +99,8 @@ def _params(alpha: np.ndarray, row: dict[str, float], rr_ms: float) -> DipolePar
     # Q, R and S scale with the QRS duration, so the complex keeps its shape as it widens:
     # width QRS/10 each, Q and S centred 2 widths inside the QRS edges, R in the middle (at θ = 0)
     qrs_sigma = float(np.clip(row["qrs_ms"] / 10, 5.0, 16.0))
-    sigma = dict(_SIGMA_MS, Q=qrs_sigma, R=qrs_sigma, S=qrs_sigma, T=row["tpeaktend_ms"] / 2)
+    t_sigma = row["tpeaktend_ms"] / 2
+    sigma = dict(_SIGMA_MS, Q=qrs_sigma, R=qrs_sigma, S=qrs_sigma, T=t_sigma, T2=1.2 * t_sigma)
     q_on = -row["qrs_ms"] / 2
     centre = {
         "P": q_on - row["pr_ms"] + 2 * sigma["P"],
@@ -106,11 +110,12 @@ def _params(alpha: np.ndarray, row: dict[str, float], rr_ms: float) -> DipolePar
         "T": q_on + row["qrs_ms"] + row["jtpeak_ms"],
     }
     centre["ST"] = (q_on + row["qrs_ms"] + centre["T"]) / 2
+    centre["T2"] = centre["T"] + 0.8 * t_sigma
     to_rad = 2 * math.pi / rr_ms
     theta = torch.tensor([centre[w] * to_rad for w in WAVES], dtype=torch.float64)
     b = torch.tensor([sigma[w] * to_rad for w in WAVES], dtype=torch.float64).expand(3, -1).clone()
     a = torch.tensor(alpha, dtype=torch.float64).clone()
-    a[:, 5] *= row["t_amplitude_uv"] / 1000.0
+    a[:, 5:] *= row["t_amplitude_uv"] / 1000.0
     return DipoleParams(theta, a, b, WAVES)
 
 
@@ -205,7 +210,7 @@ def render_twins(kept: pd.DataFrame, noise: bool = True, progress: bool = True) 
 
 CACHE_ENV = "ECGWM_CACHE"
 """Environment variable for the cache folder (default ``~/.cache/ecgwm``)."""
-TWIN_VERSION = "2"
+TWIN_VERSION = "3"
 """Bumped whenever the twin generator changes, so that stale caches are rebuilt."""
 
 
