@@ -38,7 +38,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 1024])
     args = parser.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
     n = int(DURATION_S * FS)
     warnings.filterwarnings("ignore")
     nk_single = n / best_time(lambda: nk.ecg_simulate(duration=DURATION_S, sampling_rate=FS, heart_rate=HR,
@@ -50,8 +49,11 @@ def main() -> None:
     print(f"{'model':28s} {'batch':>6s} {'M samples/s':>12s} {'x NeuroKit2':>12s}")
     for leads, baseline, n_leads in (("1", nk_single, 1), ("12", nk_multi, 12)):
         for batch in args.batches:
-            seconds = best_time(lambda: simulate(n=batch, duration_s=DURATION_S, fs=FS, heart_rate=HR,
-                                                 leads=leads, seed=0, dtype=torch.float32), args.repeats)
+            def run(batch=batch, leads=leads):
+                return simulate(n=batch, duration_s=DURATION_S, fs=FS, heart_rate=HR, leads=leads, seed=0,
+                                dtype=torch.float32)
+
+            seconds = best_time(run, args.repeats)
             rate = batch * n_leads * n / seconds
             name = "McSharry ODE, 1 lead" if leads == "1" else "dipole, 12 leads"
             print(f"{name:28s} {batch:6d} {rate / 1e6:12.2f} {rate / baseline:12.0f}")

@@ -36,7 +36,7 @@ def plot_delineation(d: Delineation, lead_names: Sequence[str], show: Sequence[s
     axes[-1].set_ylabel("magnitude (mV)")
     axes[-1].set_xlabel("time from R peak (ms)")
     for ax in axes:
-        for attribute, label, colour in _MARKS:
+        for attribute, _label, colour in _MARKS:
             ax.axvline(1000 * getattr(d.fiducials, attribute), color=colour, lw=0.9, ls="--")
         ax.grid(alpha=0.3)
     for attribute, label, colour in _MARKS:

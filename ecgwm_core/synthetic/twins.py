@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+import wfdb
 from tqdm.auto import tqdm
 
 from ..ode import DipoleParams, lead_matrix, simulate
@@ -214,7 +217,7 @@ TWIN_VERSION = "3"
 """Bumped whenever the twin generator changes, so that stale caches are rebuilt."""
 
 
-def write_twins(kept: pd.DataFrame, folder: str | None = None, progress: bool = True) -> "Path":
+def write_twins(kept: pd.DataFrame, folder: str | None = None, progress: bool = True) -> Path:
     """Render the twins of ``kept`` and write them in the ECGRDVQ PhysioNet layout (cached).
 
     Layout: ``<folder>/ecgrdvq/raw/<RANDID>/<EGREFID>.{hea,dat}`` (12 leads,
@@ -234,11 +237,6 @@ def write_twins(kept: pd.DataFrame, folder: str | None = None, progress: bool = 
     pathlib.Path
         The folder. An existing complete folder for the same rows is reused.
     """
-    import os
-    from pathlib import Path
-
-    import wfdb
-
     digest = hashlib.sha256(pd.util.hash_pandas_object(kept["EGREFID"], index=False).values.tobytes())
     digest.update(TWIN_VERSION.encode())
     root = Path(folder) if folder else (
