@@ -51,7 +51,7 @@ class SlopeResult:
     measure : the ECG measure (e.g. ``"QTcF"``).
     slope : change of Δmeasure per ng/mL (ms per ng/mL for intervals).
     ci_low, ci_high : Wald 95 % confidence interval of the slope.
-    n_subjects : subjects contributing.
+    n_subjects : subjects with concentrations on the drug (all subjects' placebo periods are used too).
     n_observations : subject-time points used.
     converged : whether the REML optimiser reported convergence.
     """
@@ -109,7 +109,7 @@ def concentration_slope(kept: pd.DataFrame, drug: str, measure: str = "QTcF") ->
         slope=float(fit.params["conc"]) / scale,
         ci_low=float(low) / scale,
         ci_high=float(high) / scale,
-        n_subjects=int(data["RANDID"].nunique()),
+        n_subjects=int(data.loc[data["active"] == 1, "RANDID"].nunique()),
         n_observations=int(len(data)),
         converged=bool(fit.converged),
     )
