@@ -10,9 +10,9 @@ from collections.abc import Callable
 from matplotlib.figure import Figure
 
 from .data import load_clinical_table, load_mitdb, load_ptb
-from .ecgpaper import plot_12lead, plot_strip
-from .trial import change_from_baseline
-from .trialplots import plot_change_timecourse, plot_jtpeak_vs_tpeaktend
+from .plotting.ecgpaper import plot_12lead, plot_strip
+from .data.trial import change_from_baseline
+from .data.plots import plot_change_timecourse, plot_jtpeak_vs_tpeaktend
 
 
 def ptb_12lead() -> Figure:

@@ -2,7 +2,7 @@
 import pytest
 
 from ecgwm_core.data import load_clinical_table
-from ecgwm_core.trial import change_from_baseline, peak_change
+from ecgwm_core.data.trial import change_from_baseline, peak_change
 
 
 @pytest.fixture(scope="module")

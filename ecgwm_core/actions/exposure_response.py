@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..trial import subject_changes
+from ..data.trial import subject_changes
 
 PUBLISHED_SLOPES = {
     "Dofetilide": (26.7, 23.5, 29.9),

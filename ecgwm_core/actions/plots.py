@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ..ode import DipoleParams
 
-from ..trialplots import DRUG_COLOURS
+from ..plotting.colors import DRUG_COLOURS
 from .exposure_response import SlopeResult, paired_ddelta
 from .pk import PKFit
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..trial import BASELINE_HOURS
+from .trial import BASELINE_HOURS
 
 MEASURES = ("RR", "PR", "QRS", "QT", "QTcF", "JTPEAK", "TPEAKTEND", "Twave_amplitude")
 

@@ -7,14 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-DRUG_COLOURS = {
-    "Placebo": "0.45",
-    "Dofetilide": "#d62728",
-    "Quinidine Sulph": "#9467bd",
-    "Ranolazine": "#2ca02c",
-    "Verapamil HCL": "#1f77b4",
-}
-"""One colour per ECGRDVQ treatment, used in every chapter."""
+from ..plotting.colors import DRUG_COLOURS
 
 
 def plot_change_timecourse(
@@ -24,7 +17,7 @@ def plot_change_timecourse(
 
     Parameters
     ----------
-    effects : output of :func:`ecgwm_core.trial.change_from_baseline`.
+    effects : output of :func:`ecgwm_core.data.trial.change_from_baseline`.
     ylabel : y-axis label with unit, e.g. ``"ΔQTcF (ms)"``.
     drugs : drugs to draw (default: all in ``effects``).
     title : axes title.
@@ -57,7 +50,7 @@ def plot_jtpeak_vs_tpeaktend(jtpeak: pd.DataFrame, tpeaktend: pd.DataFrame) -> F
 
     Parameters
     ----------
-    jtpeak, tpeaktend : :func:`~ecgwm_core.trial.change_from_baseline` outputs
+    jtpeak, tpeaktend : :func:`~ecgwm_core.data.trial.change_from_baseline` outputs
         for ``"JTPEAK"`` and ``"TPEAKTEND"``.
     """
     merged = jtpeak.merge(tpeaktend, on=["drug", "hours"], suffixes=("_jt", "_tpte"))

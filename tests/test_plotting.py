@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ecgwm_core.data import STANDARD_12
-from ecgwm_core.ecgpaper import MM_PER_MV, MM_PER_S, plot_12lead, plot_strip
+from ecgwm_core.plotting.ecgpaper import MM_PER_MV, MM_PER_S, plot_12lead, plot_strip
 
 
 def test_12lead_is_true_to_scale():

@@ -7,8 +7,8 @@ import sys
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from .actions import concentration_slope, fit_pk
-    from .data import MalformedTableError, load_clinical_table
+    from ..actions import concentration_slope, fit_pk
+    from ..data import MalformedTableError, load_clinical_table
 
     try:
         kept = load_clinical_table(args.table).kept
@@ -36,9 +36,9 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .actions import concentration_slope, fit_pk, match_drug
-    from .actions.pk import DOSE_TO_MG
-    from .data import load_clinical_table
+    from ..actions import concentration_slope, fit_pk, match_drug
+    from ..actions.pk import DOSE_TO_MG
+    from ..data import load_clinical_table
 
     kept = load_clinical_table().kept
     try:

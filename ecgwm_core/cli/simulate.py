@@ -11,7 +11,7 @@ import numpy as np
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .ode import simulate
+    from ..ode import simulate
 
     try:
         sim = simulate(
@@ -31,7 +31,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: signal {signal.shape} (ECGs, leads, samples) in mV at {sim.fs:g} Hz; "
           "rpeaks padded with -1")
     if args.plot:
-        from .ecgpaper import plot_12lead, plot_strip
+        from ..plotting.ecgpaper import plot_12lead, plot_strip
 
         title = f"simulated (McSharry ODE prior), {args.heart_rate:g} bpm, seed {args.seed}"
         if args.leads == "12" and args.duration >= 10:

@@ -6,11 +6,11 @@ import json
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .. import __version__
 
 
 def _data_info(args: argparse.Namespace) -> int:
-    from .data import dataset_info
+    from ..data import dataset_info
 
     info = dataset_info()
     if args.json:
@@ -27,7 +27,7 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _data_validate(args: argparse.Namespace) -> int:
-    from .data import MalformedTableError, load_clinical_table
+    from ..data import MalformedTableError, load_clinical_table
 
     try:
         table = load_clinical_table(args.file)
@@ -39,8 +39,8 @@ def _data_validate(args: argparse.Namespace) -> int:
 
 
 def _data_twins(args: argparse.Namespace) -> int:
-    from .data import load_clinical_table
-    from .synthetic.twins import write_twins
+    from ..data import load_clinical_table
+    from ..synthetic.twins import write_twins
 
     table = load_clinical_table(args.table)
     folder = write_twins(table.kept, folder=args.out, progress=not args.quiet)
@@ -49,7 +49,7 @@ def _data_twins(args: argparse.Namespace) -> int:
 
 
 def _figure(args: argparse.Namespace) -> int:
-    from .figures import FIGURES
+    from ..figures import FIGURES
 
     if args.name == "list":
         for name, build in FIGURES.items():
@@ -96,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--dpi", type=int, default=150, help="resolution for raster output (default 150)")
     figure.set_defaults(run=_figure)
 
-    from .cli_pkpd import add_pkpd_parser
-    from .cli_simulate import add_simulate_parser
+    from .pkpd import add_pkpd_parser
+    from .simulate import add_simulate_parser
 
     add_simulate_parser(sub)
     add_pkpd_parser(sub)
