@@ -119,14 +119,16 @@ def actions_ode_effect() -> Figure:
     from .actions import FORMULARY, Action, action_changes, calibrated_shift, fit_pk
     from .actions.plots import plot_action_effect
     from .ode import paper_dipole
+    from .ode.measured import render_measured
 
     kept = load_clinical_table().kept
-    before, after = paper_dipole(60.0), {}
+    before = paper_dipole(60.0)
+    renderings = {"before": render_measured(before, 1.0)}
     for drug in ACTIVE_DRUGS:
         entry = next(d for d in FORMULARY.values() if d.trial_name == drug)
         action = Action(entry.name, entry.dose, entry.unit, fit_pk(kept, drug).summary()["tmax_fit_h"])
-        after[drug] = calibrated_shift(before, 1.0, action_changes(kept, action))
-    return plot_action_effect(before, after, 1.0)
+        renderings[drug] = render_measured(calibrated_shift(before, 1.0, action_changes(kept, action)), 1.0)
+    return plot_action_effect(renderings)
 
 
 ACTIVE_DRUGS = ("Dofetilide", "Quinidine Sulph", "Ranolazine", "Verapamil HCL")

@@ -131,9 +131,9 @@ def test_model_choice_follows_the_stated_aic_rule(er_table):
 
 
 def _rendered_changes(before, after, rr_s):
-    from ecgwm_core.actions.ode_effect import _measured
+    from ecgwm_core.ode.measured import render_measured
 
-    pre, post = _measured(before, rr_s, 500.0), _measured(after, rr_s, 500.0)
+    pre, post = render_measured(before, rr_s)[1], render_measured(after, rr_s)[1]
     return {name: post[name] - pre[name] for name in ("pr_ms", "qrs_ms", "jtpeak_ms", "tpeaktend_ms", "qt_ms")}
 
 

@@ -198,3 +198,50 @@ def test_mitdb_single_lead_fit():
     beat, rr = median_beat(remove_baseline(rec.signal[:, : int(300 * rec.fs)], rec.fs), rec.fs, beats)
     fit = fit_single_lead(beat[0], rr, FIVE_WAVES, lead="MLII")
     assert fit.prd[0] < 14.0 and fit.rmse[0] < 0.025
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device"))])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_render_follows_the_device_and_dtype_of_rr(device, dtype):
+    """Every tensor render and simulate create lives on rr's device, in rr's dtype."""
+    from ecgwm_core.ode import DIPOLE_PTB, preset, render, simulate
+    from ecgwm_core.ode.render import constant_rr
+
+    rr = constant_rr(0.8, 2.0, batch=3, dtype=dtype, device=device)
+    t = torch.arange(1000, dtype=dtype, device=device) / 500.0
+    for params, leads in ((DIPOLE_PTB, "12"), (DIPOLE_PTB, "xyz"), (preset("paper"), "1")):
+        out = render(params, rr, t, leads, wander_mv=0.1)
+        assert out.device.type == device and out.dtype == dtype
+        assert out.shape == (3, {"12": 12, "xyz": 3, "1": 1}[leads], 1000)
+        assert torch.isfinite(out).all()
+    sim = simulate(n=2, duration_s=2.0, leads="12", dtype=dtype, device=device)
+    assert sim.signal.device.type == device and sim.wave_times.device.type == device
+    # the same numbers as on the CPU in float64
+    ref = render(DIPOLE_PTB, constant_rr(0.8, 2.0, batch=3), torch.arange(1000, dtype=torch.float64) / 500.0)
+    got = render(DIPOLE_PTB, rr, t).double().cpu()
+    assert (got - ref).abs().max() < (1e-4 if dtype == torch.float32 else 1e-12)  # 0.1 µV in float32
+
+
+def test_render_is_differentiable_in_the_dipole_parameters():
+    """gradcheck (float64) through render for theta, alpha and b of the dipole, and for the RR intervals."""
+    from ecgwm_core.ode import DIPOLE_PTB, DipoleParams, render
+
+    t = torch.arange(200, dtype=torch.float64) / 100.0
+
+    def leads(theta, alpha, b, rr):
+        return render(DipoleParams(theta, alpha, b, DIPOLE_PTB.names), rr, t)
+
+    inputs = tuple(x.clone().requires_grad_(True) for x in (DIPOLE_PTB.theta, DIPOLE_PTB.alpha, DIPOLE_PTB.b))
+    rr = torch.full((1, 4), 0.8, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(leads, (*inputs, rr), eps=1e-6, atol=1e-5, fast_mode=True)
+
+
+def test_simulate_is_the_render_of_its_parameters():
+    """simulate() adds bookkeeping only: its signal equals render() of the same RR and parameters."""
+    from ecgwm_core.ode import DIPOLE_PTB, render, simulate
+
+    sim = simulate(n=2, duration_s=3.0, fs=250.0, leads="12", seed=4, wander_mv=0.1)
+    t = torch.arange(750, dtype=torch.float64) / 250.0
+    assert torch.equal(sim.signal, render(DIPOLE_PTB, sim.rr, t, "12", wander_mv=0.1))
+    assert simulate(n=np.int64(2), duration_s=1.0).signal.shape == (2, 1, 500)

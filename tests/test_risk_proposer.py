@@ -69,7 +69,7 @@ def test_formulary_proposer_rules():
     long_qt = PatientContext("x", qtcf_ms=455.0)
     assert [c.dose for c in proposer.propose(long_qt)] == [0.0, 250.0, 200.0, 750.0, 60.0]
     slow = PatientContext("x", qtcf_ms=400.0, hr_bpm=48.0)
-    assert "verapamil" not in [c.drug for c in proposer.propose(slow)]
+    assert [c.drug for c in proposer.propose(slow)] == ["placebo", "dofetilide", "quinidine", "ranolazine"]
     av_block = PatientContext("x", qtcf_ms=400.0, pr_ms=210.0)
     assert "verapamil" not in [c.drug for c in proposer.propose(av_block)]
     wide = PatientContext("x", qtcf_ms=400.0, qrs_ms=130.0)

@@ -23,10 +23,9 @@ import math
 
 import numpy as np
 import pandas as pd
-import torch
 
-from ..ode import DipoleParams, simulate
-from ..signal import measure_ecg
+from ..ode import DipoleParams
+from ..ode.measured import render_measured
 from .action import FORMULARY, Action
 from .exposure_response import concentration_slope
 from .pk import fit_pk
@@ -63,16 +62,6 @@ def shift_dipole(params: DipoleParams, rr_s: float, changes: dict[str, float]) -
     return DipoleParams(theta, params.alpha.clone(), b, params.names)
 
 
-def _measured(params: DipoleParams, rr_s: float, fs: float) -> dict[str, float]:
-    beats = int(math.ceil(10.0 / rr_s)) + 1
-    rr = torch.full((1, beats), rr_s, dtype=torch.float64)
-    sim = simulate(n=1, duration_s=10.0, fs=fs, leads="12", params=params, rr=rr, wander_mv=0.0)
-    m = measure_ecg(sim.signal[0].numpy(), fs)
-    if m["quality"] != "ok":
-        raise ValueError(f"the rendered ECG could not be measured: {m['quality']}")
-    return m
-
-
 def calibrated_shift(params: DipoleParams, rr_s: float, changes: dict[str, float], fs: float = 500.0,
                      iterations: int = 3) -> DipoleParams:
     """:func:`shift_dipole`, then corrected until the delineator reads the intended changes.
@@ -80,11 +69,11 @@ def calibrated_shift(params: DipoleParams, rr_s: float, changes: dict[str, float
     Each iteration renders pre- and post-intervention ECGs (10 s, constant RR,
     no noise), measures both and adds the remaining error to the requested change.
     """
-    before = _measured(params, rr_s, fs)
+    before = render_measured(params, rr_s, fs)[1]
     request = {name: float(changes.get(name, 0.0)) for name in CHANGES}
     shifted = shift_dipole(params, rr_s, request)
     for _ in range(iterations):
-        after = _measured(shifted, rr_s, fs)
+        after = render_measured(shifted, rr_s, fs)[1]
         error = {name: (after[name] - before[name]) - changes.get(name, 0.0) for name in CHANGES}
         if max(abs(e) for e in error.values()) < 0.5:
             break

@@ -4,11 +4,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 
-from ..ode import DipoleParams
-
+from ..ode import Simulation
 from ..plotting.colors import DRUG_COLOURS
 from .exposure_response import SlopeResult, paired_ddelta
 from .pk import PKFit
@@ -58,26 +56,19 @@ def plot_cqtc(kept: pd.DataFrame, slopes: list[SlopeResult]) -> Figure:
     return fig
 
 
-def plot_action_effect(before: DipoleParams, after: dict[str, DipoleParams], rr_s: float, lead: str = "II") -> Figure:
-    """One beat of ``lead`` rendered from the pre-intervention dipole and from each shifted one (model output).
+def plot_action_effect(renderings: dict[str, tuple[Simulation, dict]], lead: str = "II") -> Figure:
+    """One beat of ``lead`` per rendering, the first drawn solid as the reference (model output).
 
     Parameters
     ----------
-    before : pre-intervention dipole.
-    after : label -> post-intervention dipole (e.g. from :func:`~ecgwm_core.actions.calibrated_shift`).
-    rr_s : RR interval of the rendering, s.
+    renderings : label -> (rendering, its measured intervals), e.g. from
+        :func:`~ecgwm_core.ode.measured.render_measured` of the pre-intervention dipole
+        ("before") and of each shifted one; the labels of drugs pick their colours.
     lead : lead to draw.
     """
-    from ..ode import simulate
-    from ..signal import measure_ecg
-
-    beats = int(np.ceil(10.0 / rr_s)) + 1
-    rr = torch.full((1, beats), rr_s, dtype=torch.float64)
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    for i, (label, params) in enumerate({"before": before, **after}.items()):
-        sim = simulate(n=1, duration_s=10.0, fs=500.0, leads="12", params=params, rr=rr, wander_mv=0.0)
-        signal = sim.signal[0].numpy()
-        m = measure_ecg(signal, sim.fs)
+    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    for i, (label, (sim, m)) in enumerate(renderings.items()):
+        signal = sim.signal[0].detach().cpu().numpy()
         r = int(sim.rpeaks[0][3])
         window = np.arange(r - int(0.3 * sim.fs), r + int(0.65 * sim.fs))
         ax.plot(1000 * (window - r) / sim.fs, signal[sim.leads.index(lead), window], lw=1.4 if i == 0 else 1.0,
@@ -86,6 +77,6 @@ def plot_action_effect(before: DipoleParams, after: dict[str, DipoleParams], rr_
     ax.set_xlabel("time from R peak (ms)")
     ax.set_ylabel(f"lead {lead} (mV)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
     fig.tight_layout()
     return fig

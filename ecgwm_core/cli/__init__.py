@@ -96,11 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--dpi", type=int, default=150, help="resolution for raster output (default 150)")
     figure.set_defaults(run=_figure)
 
+    from .assess import add_assess_parser
     from .pkpd import add_pkpd_parser
     from .simulate import add_simulate_parser
 
     add_simulate_parser(sub)
     add_pkpd_parser(sub)
+    add_assess_parser(sub)
 
     return parser
 

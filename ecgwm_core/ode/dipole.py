@@ -40,12 +40,14 @@ DOWER_8 = {
 """Dower (1980) coefficients (X, Y, Z) of the 8 independent leads."""
 
 
-def lead_matrix(leads: str = "12", dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, tuple[str, ...]]:
+def lead_matrix(leads: str = "12", dtype: torch.dtype = torch.float64,
+                device: torch.device | str | None = None) -> tuple[torch.Tensor, tuple[str, ...]]:
     """Lead-field matrix mapping the dipole (X, Y, Z) to the requested leads.
 
     Parameters
     ----------
     leads : ``"12"`` for the standard 12 leads, ``"xyz"`` for Frank X, Y, Z.
+    dtype, device : of the returned matrix (default float64 on the CPU).
 
     Returns
     -------
@@ -53,12 +55,15 @@ def lead_matrix(leads: str = "12", dtype: torch.dtype = torch.float64) -> tuple[
         ``matrix`` is (L, 3); ``names`` the L lead names.
     """
     if leads == "xyz":
-        return torch.eye(3, dtype=dtype), XYZ
+        return torch.eye(3, dtype=dtype, device=device), XYZ
     if leads != "12":
         raise ValueError(f"leads must be '12' or 'xyz' for the dipole model; got {leads!r}")
-    i, ii = torch.tensor(DOWER_8["I"], dtype=dtype), torch.tensor(DOWER_8["II"], dtype=dtype)
+    def row(lead: str) -> torch.Tensor:
+        return torch.tensor(DOWER_8[lead], dtype=dtype, device=device)
+
+    i, ii = row("I"), row("II")
     rows = [i, ii, ii - i, -(i + ii) / 2, i - ii / 2, ii - i / 2]
-    rows += [torch.tensor(DOWER_8[v], dtype=dtype) for v in ("V1", "V2", "V3", "V4", "V5", "V6")]
+    rows += [row(v) for v in ("V1", "V2", "V3", "V4", "V5", "V6")]
     return torch.stack(rows), LEADS_12
 
 
@@ -91,10 +96,10 @@ class DipoleParams:
         if (self.b.detach() <= 0).any():
             raise ValueError(f"b (wave widths) must be > 0 rad; got {self.b.detach().min().item():.4g}")
 
-
-    def to(self, dtype: torch.dtype) -> "DipoleParams":
-        """The same parameters in ``dtype``."""
-        return DipoleParams(self.theta.to(dtype), self.alpha.to(dtype), self.b.to(dtype), self.names)
+    def to(self, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> "DipoleParams":
+        """The same parameters in ``dtype`` and on ``device`` (``None`` keeps each)."""
+        return DipoleParams(*(x.to(device=device or x.device, dtype=dtype or x.dtype)
+                              for x in (self.theta, self.alpha, self.b)), self.names)
 
 
 def dipole(theta: torch.Tensor, params: DipoleParams) -> torch.Tensor:
@@ -132,6 +137,6 @@ def project(vcg: torch.Tensor, leads: str = "12") -> tuple[torch.Tensor, tuple[s
     (signal, names)
         ``signal`` is (B, L, N) in mV.
     """
-    matrix, names = lead_matrix(leads, vcg.dtype)
+    matrix, names = lead_matrix(leads, vcg.dtype, vcg.device)
     return torch.einsum("lc,bcn->bln", matrix, vcg), names
 

@@ -235,7 +235,7 @@ def integrate_exponential(
     on_grid = (first < n).to(rr.dtype)
     first = first.clamp(max=n - 1)
     weight = torch.exp(-(t[first] - r_times)) * on_grid
-    impulses = torch.zeros(batch, n - 1, dtype=rr.dtype).scatter_add(1, first - 1, jump * weight)
+    impulses = torch.zeros(batch, n - 1, dtype=rr.dtype, device=rr.device).scatter_add(1, first - 1, jump * weight)
     return waves + solve_relaxation(drive, dt, -waves[:, 0], impulses)
 
 
@@ -262,7 +262,7 @@ def integrate_rk4(
     dt = float(t[1] - t[0])
 
     def omega(time: float) -> torch.Tensor:
-        k = _segment_index(starts, torch.full((batch, 1), time, dtype=rr.dtype))
+        k = _segment_index(starts, torch.full((batch, 1), time, dtype=rr.dtype, device=rr.device))
         return 2 * math.pi / torch.gather(lengths, 1, k).squeeze(1)
 
     def deriv(time: float, state: torch.Tensor) -> torch.Tensor:
@@ -274,7 +274,7 @@ def integrate_rk4(
         z0 = wander_mv * math.sin(2 * math.pi * wander_hz * time)
         return torch.stack([alpha * x - w * y, alpha * y + w * x, drive - (z - z0)], dim=-1)
 
-    state = torch.zeros(batch, 3, dtype=rr.dtype)
+    state = torch.zeros(batch, 3, dtype=rr.dtype, device=rr.device)
     state[:, 0] = -1.0
     out = [state[:, 2]]
     for n in range(t.shape[0] - 1):

@@ -66,11 +66,13 @@ class WaveParams:
         if (self.b.detach() <= 0).any():
             raise ValueError(f"b (wave widths) must be > 0 rad; got {self.b.detach().min().item():.4g}")
 
-    def to(self, dtype: torch.dtype) -> "WaveParams":
-        """The same parameters in ``dtype`` (``self`` if already)."""
-        if self.theta.dtype == dtype:
+    def to(self, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> "WaveParams":
+        """The same parameters in ``dtype`` and on ``device`` (``None`` keeps each; ``self`` if nothing changes)."""
+        dtype = dtype or self.theta.dtype
+        device = torch.device(device) if device is not None else self.theta.device
+        if self.theta.dtype == dtype and self.theta.device == device:
             return self
-        return WaveParams(self.theta.to(dtype), self.a.to(dtype), self.b.to(dtype), self.names)
+        return WaveParams(*(x.to(device=device, dtype=dtype) for x in (self.theta, self.a, self.b)), self.names)
 
     def expand(self, batch: int) -> "WaveParams":
         """Parameters with a leading batch dimension of size ``batch``: (batch, W)."""
@@ -87,21 +89,23 @@ def check_finite(name: str, value: torch.Tensor) -> None:
         raise ValueError(f"{name} contains NaN or inf: {value.detach().flatten()[:6].tolist()}")
 
 
-def preset(name: str = "paper", dtype: torch.dtype = torch.float64) -> WaveParams:
+def preset(name: str = "paper", dtype: torch.dtype = torch.float64,
+           device: torch.device | str | None = None) -> WaveParams:
     """The five-wave parameters of a named preset (see the module docstring).
 
     Parameters
     ----------
     name : ``"paper"`` (default) or ``"reference"``.
     dtype : torch dtype of the tensors.
+    device : torch device of the tensors (default: the CPU).
     """
     if name not in PRESETS_DEG:
         raise ValueError(f"unknown preset {name!r}; presets: {', '.join(PRESETS_DEG)}")
     theta, a, b = PRESETS_DEG[name]
     return WaveParams(
-        torch.tensor(theta, dtype=dtype) * (math.pi / 180.0),
-        torch.tensor(a, dtype=dtype),
-        torch.tensor(b, dtype=dtype),
+        torch.tensor(theta, dtype=dtype, device=device) * (math.pi / 180.0),
+        torch.tensor(a, dtype=dtype, device=device),
+        torch.tensor(b, dtype=dtype, device=device),
     )
 
 
@@ -134,7 +138,7 @@ def scale_for_heart_rate(params: WaveParams, heart_rate_bpm: torch.Tensor) -> Wa
     """
     if params.names != WAVE_NAMES:
         raise ValueError(f"heart-rate scaling is defined for waves {WAVE_NAMES}; got {params.names}")
-    hr = torch.as_tensor(heart_rate_bpm, dtype=params.theta.dtype).reshape(-1, 1)
+    hr = torch.as_tensor(heart_rate_bpm, dtype=params.theta.dtype, device=params.theta.device).reshape(-1, 1)
     p = params.expand(hr.shape[0])
     f = torch.sqrt(hr / 60.0)
     angle_factor = torch.cat([f.sqrt(), f, torch.ones_like(f), f, f.sqrt()], dim=1)

@@ -1,4 +1,9 @@
-"""Simulate batches of ECGs from the ODE prior: one call from heart rate to mV signal and beats."""
+"""Simulate batches of ECGs from the ODE prior: one call from heart rate to mV signal and beats.
+
+A checked, user-facing wrapper around the pure-tensor :func:`~ecgwm_core.ode.render.render`:
+it draws R-R intervals, prepares the parameters (presets, heart-rate scaling) and adds
+R-peak indices and ground-truth wave times.
+"""
 from __future__ import annotations
 
 import math
@@ -7,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .dipole import DipoleParams, dipole, project
-from .mcsharry import baseline_wander, integrate_exponential, integrate_rk4, phase, r_wave_times
+from .dipole import DipoleParams, lead_matrix
+from .mcsharry import r_wave_times
 from .params import WaveParams, check_heart_rate, preset, scale_for_heart_rate
+from .render import render
 from .rr import beat_intervals, rr_process
 
 DIPOLE_PTB = DipoleParams(
@@ -97,6 +103,7 @@ def simulate(
     method: str = "exponential",
     rr: torch.Tensor | None = None,
     dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
 ) -> Simulation:
     """Simulate ``n`` independent ECGs from the ODE prior.
 
@@ -120,15 +127,17 @@ def simulate(
     seed : seed of the RR process.
     method : ``"exponential"`` (fast, default) or ``"rk4"`` (reference, single lead only).
     rr : optional (n, K) R-R intervals in s, e.g. with ``requires_grad``; replaces
-        the random RR process, and its dtype wins over ``dtype``.
+        the random RR process, and its dtype and device win over ``dtype`` and ``device``.
     dtype : ``torch.float64`` (default) or ``torch.float32``.
+    device : torch device of every output tensor (default: the CPU).
 
     Returns
     -------
     Simulation
     """
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer; got {n!r}")
+    n = int(n)
     _check("duration_s", duration_s)
     _check("fs", fs)
     _check("wander_mv", wander_mv, strict=False)
@@ -139,43 +148,38 @@ def simulate(
     if method not in ("exponential", "rk4"):
         raise ValueError(f"method must be 'exponential' or 'rk4'; got {method!r}")
     if rr is None:
-        rr = beat_intervals(rr_process(duration_s + 3.0, heart_rate, hr_std, lf_hf, seed, n), duration_s).to(dtype)
+        rr = beat_intervals(rr_process(duration_s + 3.0, heart_rate, hr_std, lf_hf, seed, n), duration_s)
+        rr = rr.to(device=device, dtype=dtype)
     elif rr.dim() != 2 or rr.shape[0] != n:
         raise ValueError(f"rr must be (n={n}, beats); got {tuple(rr.shape)}")
     elif (rr.detach() <= 0).any() or not torch.isfinite(rr.detach()).all():
         raise ValueError("rr must hold finite intervals > 0 s")
     n_out = int(round(duration_s * fs))
-    t = torch.arange(n_out, dtype=rr.dtype) / fs
-
+    t = torch.arange(n_out, dtype=rr.dtype, device=rr.device) / fs
     if leads == "1":
         if isinstance(params, DipoleParams):
             raise ValueError("the single-lead model needs WaveParams or a preset name, not DipoleParams")
         if params is None or isinstance(params, str):
-            waves = preset(params or "paper", rr.dtype)
+            model = preset(params or "paper", rr.dtype, rr.device)
         else:
-            waves = params.to(rr.dtype)
+            model = params.to(rr.dtype, rr.device)
         if hr_scaling:
-            waves = scale_for_heart_rate(waves, 60.0 / rr.mean(dim=1))
-        integrate = integrate_rk4 if method == "rk4" else integrate_exponential
-        z = integrate(waves, rr, t, wander_mv, wander_hz)
-        signal, names, centres = z[:, None], ("ECG",), waves.expand(n).theta
+            model = scale_for_heart_rate(model, 60.0 / rr.mean(dim=1))
+        centres = model.expand(n).theta
     else:
-        if method != "exponential":
-            raise ValueError("the dipole model has a closed form; method must be 'exponential'")
         if params is not None and not isinstance(params, DipoleParams):
             raise ValueError(
                 f"leads {leads!r} use the dipole model: params must be DipoleParams or None (DIPOLE_PTB); "
                 f"got {params!r}. Presets 'paper'/'reference' are single-lead (leads='1')"
             )
-        dip = (params or DIPOLE_PTB).to(rr.dtype)
-        vcg = dipole(phase(t, rr), dip) + baseline_wander(t, wander_mv, wander_hz)
-        signal, names = project(vcg, leads)
-        centres = dip.theta.expand(n, -1) if dip.theta.dim() == 1 else dip.theta
+        model = (params or DIPOLE_PTB).to(rr.dtype, rr.device)
+        centres = model.theta.expand(n, -1) if model.theta.dim() == 1 else model.theta
+    signal = render(model, rr, t, leads, wander_mv, wander_hz, method)
+    names = ("ECG",) if leads == "1" else lead_matrix(leads)[1]
     r_times = r_wave_times(rr)
     before = torch.cat([rr[:, :1], rr[:, :-1]], dim=1)  # waves before R (θ < 0) use the preceding RR
     span = torch.where(centres.unsqueeze(1) < 0, before.unsqueeze(-1), rr.unsqueeze(-1))
     wave_times = r_times.unsqueeze(-1) + centres.unsqueeze(1) / (2 * math.pi) * span
-    r_times = r_times.detach().numpy()
+    r_times = r_times.detach().cpu().numpy()
     rpeaks = [np.round(row[row * fs < n_out - 0.5] * fs).astype(np.int64) for row in r_times]
-    wave_names = waves.names if leads == "1" else dip.names
-    return Simulation(signal, float(fs), names, rr, rpeaks, wave_times, wave_names)
+    return Simulation(signal, float(fs), names, rr, rpeaks, wave_times, model.names)

@@ -36,6 +36,11 @@ DOSE_RANGE = (0.5, 1.0)
 """Allowed dose of an active drug as a fraction of its trial dose (inclusive)."""
 
 
+AV_NODAL_SLOWING = ("verapamil",)
+"""Formulary drugs that slow the sinus rate and AV-nodal conduction (non-dihydropyridine calcium-channel
+blockers). Quinidine also blocks L-type calcium channels but is vagolytic and does not slow AV conduction."""
+
+
 class ProposalError(ValueError):
     """A proposal that cannot be used: unknown drug, dose outside the formulary, malformed answer, no answer."""
 
@@ -148,9 +153,9 @@ class FormularyProposer:
     3. ...or at the lowest allowed dose (``DOSE_RANGE[0]`` × trial dose) when the
        baseline QTcF exceeds ``qtcf_caution_ms`` (450 ms, ICH E14's lowest
        categorical threshold): every formulary drug blocks hERG.
-    4. Drugs blocking the L-type calcium channel (verapamil) are left out when the
-       baseline HR is below 50 bpm or PR above 200 ms: they slow the sinus rate and
-       AV conduction further.
+    4. Rate-slowing calcium-channel blockers (:data:`AV_NODAL_SLOWING`: verapamil) are
+       left out when the baseline HR is below 50 bpm or PR above 200 ms: they slow the
+       sinus rate and AV conduction further.
     5. Drugs blocking the peak sodium current (quinidine) are left out when the
        baseline QRS exceeds 120 ms: they widen QRS further.
     """
@@ -166,7 +171,7 @@ class FormularyProposer:
         for drug in FORMULARY.values():
             if drug.name == "placebo":
                 continue
-            if slow_conduction and "Ca-L" in drug.blocks:
+            if slow_conduction and drug.name in AV_NODAL_SLOWING:
                 continue
             if wide_qrs and "peak Na" in drug.blocks:
                 continue

@@ -1,0 +1,162 @@
+"""Baseline ΔQTcF forecasters that need no world model, all behind one interface.
+
+Each is fitted on the training subjects' usable rows and returns, for every
+query of a :class:`~ecgwm_core.evaluation.protocols.PredictionTask`, seeded
+samples of ΔQTcF (ms) from a Student-t predictive distribution
+m + s·√(1 + 1/n)·t_{n−1}: the location m is the method's point prediction, s
+and n the sd and count of the training values it was estimated from, so the
+interval accounts for between-subject spread and for estimating m.
+
+- :class:`CopyForward`: post = pre, i.e. ΔQTcF = 0, with the spread of all
+  training ΔQTcF.
+- :class:`PopulationMean`: the training subjects' mean ΔQTcF at the same
+  drug × time point (nearest time point when the time is new).
+- :class:`LinearCQTc`: the placebo population curve plus slope × concentration
+  (slope from :func:`ecgwm_core.actions.concentration_slope`, the pre-specified
+  mixed model); the concentration is the measured one with
+  ``use_concentration``, else the training mean at that drug × time point.
+- :class:`ShiftedPopulation`: for the observed-until protocol, the population
+  curve shifted by ``shrinkage`` (½) × the subject's mean offset from it over
+  the time points it has observed after the dose.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..actions import concentration_slope
+from .protocols import KEY, PredictionTask, observed_dqtcf
+
+
+def _student_t(location: np.ndarray, sd: np.ndarray, n: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
+    """(Q, K) samples of location + sd·√(1 + 1/n)·t_{n−1}."""
+    if n_samples < 2:
+        raise ValueError(f"n_samples must be at least 2; got {n_samples}")
+    n = np.maximum(np.asarray(n, dtype=float), 2.0)
+    t = np.random.default_rng(seed).standard_t(n[:, None] - 1, size=(len(n), n_samples))
+    return location[:, None] + (sd * np.sqrt(1 + 1 / n))[:, None] * t
+
+
+def _post_dose_changes(kept: pd.DataFrame) -> pd.DataFrame:
+    changes = observed_dqtcf(kept)
+    return changes[changes["TPT"] > 0]
+
+
+def _nearest(table: pd.DataFrame, queries: pd.DataFrame) -> pd.DataFrame:
+    """For each query, the row of ``table`` (indexed by EXTRT, TPT) of the same drug at the nearest time."""
+    out = []
+    for drug, tpt in queries[["EXTRT", "TPT"]].to_numpy():
+        if drug not in table.index.get_level_values(0):
+            known = ", ".join(sorted(set(table.index.get_level_values(0))))
+            raise ValueError(f"treatment {drug!r} was not in the training data; known: {known}")
+        times = table.loc[drug].index.to_numpy(float)
+        out.append(table.loc[(drug, times[np.argmin(np.abs(times - tpt))])])
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+class PopulationMean:
+    """Mean ΔQTcF of the training subjects at the same drug × time point."""
+
+    name = "population mean"
+
+    def fit(self, kept: pd.DataFrame) -> "PopulationMean":
+        """Per (EXTRT, TPT): mean, sd and number of training subjects' ΔQTcF."""
+        self.table_ = _post_dose_changes(kept).groupby(["EXTRT", "TPT"])["dqtcf"].agg(["mean", "std", "count"])
+        return self
+
+    def location(self, task: PredictionTask) -> pd.DataFrame:
+        """Columns ``mean``, ``std``, ``count`` for each query (point prediction and its spread)."""
+        return _nearest(self.table_, task.queries)
+
+    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries, n_samples) ΔQTcF samples in ms."""
+        loc = self.location(task)
+        return _student_t(loc["mean"].to_numpy(), loc["std"].to_numpy(), loc["count"].to_numpy(), n_samples, seed)
+
+
+class CopyForward:
+    """Post-dose ECG = pre-dose ECG: ΔQTcF = 0, spread of all training ΔQTcF."""
+
+    name = "copy-forward"
+
+    def fit(self, kept: pd.DataFrame) -> "CopyForward":
+        """Spread (about zero) of all post-dose training ΔQTcF."""
+        d = _post_dose_changes(kept)["dqtcf"].to_numpy()
+        self.sd_, self.n_ = float(np.sqrt(np.mean(d**2))), d.size
+        return self
+
+    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries, n_samples) ΔQTcF samples in ms."""
+        q = len(task.queries)
+        return _student_t(np.zeros(q), np.full(q, self.sd_), np.full(q, self.n_), n_samples, seed)
+
+
+class LinearCQTc:
+    """Placebo ΔQTcF curve + concentration-QTc slope × concentration (per drug)."""
+
+    name = "linear C-QTc"
+
+    def fit(self, kept: pd.DataFrame) -> "LinearCQTc":
+        """Slopes per active drug, the placebo curve, mean concentrations and residual spreads."""
+        changes = _post_dose_changes(kept).merge(
+            kept.groupby(KEY, as_index=False)["conc_ng_ml"].mean(), on=KEY, how="left")
+        drugs = sorted(set(changes["EXTRT"]) - {"Placebo"})
+        self.slopes_ = {"Placebo": 0.0, **{d: concentration_slope(kept, d).slope for d in drugs}}
+        self.placebo_ = changes[changes["EXTRT"] == "Placebo"].groupby("TPT")["dqtcf"].mean()
+        self.conc_ = changes.groupby(["EXTRT", "TPT"])["conc_ng_ml"].mean().fillna(0.0).to_frame("conc")
+        self.conc_.loc[self.conc_.index.get_level_values(0) == "Placebo", "conc"] = 0.0
+        conc = changes["conc_ng_ml"].where(changes["EXTRT"] != "Placebo", 0.0)
+        changes["residual"] = changes["dqtcf"] - self._predict(changes["EXTRT"], changes["TPT"], conc)
+        self.spread_ = changes.groupby("EXTRT")["residual"].agg(["std", "count"])
+        return self
+
+    def _predict(self, drug: pd.Series, tpt: pd.Series, conc: pd.Series) -> np.ndarray:
+        times = self.placebo_.index.to_numpy(float)
+        nearest = times[np.abs(tpt.to_numpy(float)[:, None] - times).argmin(1)]
+        slope = drug.map(self.slopes_).to_numpy(float)
+        return self.placebo_.loc[nearest].to_numpy() + slope * conc.to_numpy(float)
+
+    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries, n_samples) ΔQTcF samples in ms."""
+        q = task.queries
+        unknown = sorted(set(q["EXTRT"]) - set(self.slopes_))
+        if unknown:
+            raise ValueError(f"treatment(s) {', '.join(unknown)} not in the training data; known: {', '.join(self.slopes_)}")
+        conc = q["conc_ng_ml"].fillna(_nearest(self.conc_, q)["conc"].set_axis(q.index))
+        conc = conc.where(q["EXTRT"] != "Placebo", 0.0)
+        spread = self.spread_.loc[q["EXTRT"]]
+        return _student_t(self._predict(q["EXTRT"], q["TPT"], conc), spread["std"].to_numpy(),
+                          spread["count"].to_numpy(), n_samples, seed)
+
+
+class ShiftedPopulation:
+    """Population curve + ``shrinkage`` × the subject's mean offset from it at its observed post-dose time points."""
+
+    name = "shifted population"
+
+    def __init__(self, shrinkage: float = 0.5) -> None:
+        if not 0 <= shrinkage <= 1:
+            raise ValueError(f"shrinkage must be in [0, 1]; got {shrinkage}")
+        self.shrinkage = shrinkage
+        self.population = PopulationMean()
+
+    def fit(self, kept: pd.DataFrame) -> "ShiftedPopulation":
+        """Fit the population curve."""
+        self.population.fit(kept)
+        return self
+
+    def offsets(self, task: PredictionTask) -> pd.Series:
+        """Per (RANDID, EXTRT): mean observed − population ΔQTcF over the context's post-dose time points (0 if none)."""
+        seen = _post_dose_changes(task.context)
+        if seen.empty:
+            return pd.Series(dtype=float)
+        seen = seen.assign(pop=_nearest(self.population.table_, seen)["mean"].to_numpy())
+        return (seen["dqtcf"] - seen["pop"]).groupby([seen["RANDID"], seen["EXTRT"]]).mean()
+
+    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries, n_samples) ΔQTcF samples in ms."""
+        loc = self.population.location(task)
+        keys = pd.MultiIndex.from_frame(task.queries[["RANDID", "EXTRT"]])
+        offset = self.offsets(task).reindex(keys).fillna(0.0).to_numpy()
+        return _student_t(loc["mean"].to_numpy() + self.shrinkage * offset, loc["std"].to_numpy(),
+                          loc["count"].to_numpy(), n_samples, seed)

@@ -1,0 +1,348 @@
+"""Distributed data-parallel (DDP) training of the world model, for use under ``torchrun``.
+
+The same model code that trains on one CPU trains on many GPUs and machines:
+every process (rank) holds a replica of the model, reads its own shard of the
+records (:class:`~ecgwm_core.worldmodel.streaming.StreamingECGDataset`), and
+PyTorch's :class:`~torch.nn.parallel.DistributedDataParallel` averages the
+gradients over ranks after each backward pass, so the replicas stay identical
+and one step equals one step of a single process on the *global* batch
+(per-rank batch × world size). Rank 0 alone draws the progress bar and writes
+checkpoints (``safetensors`` weights + JSON config).
+
+Backend and device: ``nccl`` and ``cuda:$LOCAL_RANK`` where CUDA is
+available, else ``gloo`` on the CPU. Without ``torchrun`` (no ``RANK`` /
+``WORLD_SIZE`` in the environment) the loop runs as one process without a
+process group.
+
+Commands (``MIMIC-IV-ECG`` under ``$ECGWM_DATA/mimic-iv-ecg``)::
+
+    # one machine, 8 GPUs, global batch 8 x 32 = 256, bf16 mixed precision
+    torchrun --standalone --nproc-per-node=8 -m ecgwm_core.worldmodel.distributed \\
+        --out runs/ae-mimic --batch-size 32 --epochs 10 --num-workers 6 --amp
+
+    # two machines x 8 GPUs (global batch 512): run on each machine, NODE_RANK 0 and 1,
+    # HOST0 being the address of machine 0 (any free port)
+    torchrun --nnodes=2 --nproc-per-node=8 --node-rank=$NODE_RANK \\
+        --rdzv-backend=c10d --rdzv-endpoint=HOST0:29500 --rdzv-id=ecgwm-ae \\
+        -m ecgwm_core.worldmodel.distributed --out runs/ae-mimic --batch-size 32 --amp
+
+    # CPU only, 2 processes with gloo (what the tests check)
+    torchrun --standalone --nproc-per-node=2 -m ecgwm_core.worldmodel.distributed \\
+        --out runs/ae-cpu --batch-size 4 --max-steps 20 --limit 200
+
+The checkpoint folder (``--out``) holds ``model.safetensors`` and
+``config.json`` (model, window and training configuration, world size, global
+batch, steps and the loss curve).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import save_file
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .streaming import StreamingECGDataset
+
+AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
+"""Mixed-precision compute types by name (``float16`` uses a gradient scaler)."""
+
+
+class LossModel(Protocol):
+    """What the loop trains: a module whose ``loss(batch)`` is a scalar to minimise."""
+
+    def loss(self, batch: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclass(frozen=True)
+class DistEnv:
+    """Where this process runs in the job.
+
+    Attributes
+    ----------
+    rank : global index of this process (0 ... world_size - 1).
+    local_rank : index of this process on its machine (selects the GPU).
+    world_size : number of processes in the job.
+    device : the device this process trains on.
+    backend : ``"nccl"`` or ``"gloo"``, or ``None`` without a process group.
+    """
+
+    rank: int
+    local_rank: int
+    world_size: int
+    device: torch.device
+    backend: str | None
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process draws progress and writes checkpoints (rank 0)."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        """Whether a process group is initialised."""
+        return self.backend is not None
+
+
+def init_distributed(backend: str | None = None) -> DistEnv:
+    """Join the job that ``torchrun`` started, or run as a single process without it.
+
+    Parameters
+    ----------
+    backend : ``"nccl"`` or ``"gloo"``; default ``nccl`` where CUDA is available, else ``gloo``.
+
+    Returns
+    -------
+    DistEnv
+        Rank, world size and device of this process (``cuda:$LOCAL_RANK`` or CPU).
+
+    Raises
+    ------
+    ValueError
+        If ``LOCAL_RANK`` names a GPU this machine does not have, or the backend is unknown.
+    """
+    cuda = torch.cuda.is_available()
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        return DistEnv(0, 0, 1, torch.device("cuda:0" if cuda else "cpu"), None)
+    backend = backend or ("nccl" if cuda else "gloo")
+    if backend not in ("nccl", "gloo"):
+        raise ValueError(f"backend must be 'nccl' or 'gloo'; got {backend!r}")
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if cuda:
+        if local_rank >= torch.cuda.device_count():
+            raise ValueError(
+                f"LOCAL_RANK={local_rank} but this machine has {torch.cuda.device_count()} GPU(s): "
+                "pass --nproc-per-node at most the number of GPUs"
+            )
+        device = torch.device(f"cuda:{local_rank}")
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend, device_id=device if device.type == "cuda" else None)
+    return DistEnv(dist.get_rank(), local_rank, dist.get_world_size(), device, backend)
+
+
+def shutdown(env: DistEnv) -> None:
+    """Leave the process group (no-op for a single process)."""
+    if env.distributed and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+@dataclass(frozen=True)
+class DDPConfig:
+    """Training settings of the distributed loop.
+
+    Attributes
+    ----------
+    batch_size : records per rank and step; global batch = batch_size × world size.
+    epochs : passes over the records.
+    max_steps : stop after this many optimiser steps (``None``: run all epochs).
+    lr : AdamW learning rate.
+    weight_decay : AdamW weight decay.
+    grad_clip : clip the global gradient norm to this (``None``: no clipping).
+    seed : seeds the model initialisation (by the caller), the shuffle of each
+        epoch and, as ``seed + rank``, each rank's own random draws.
+    amp : mixed precision (autocast) in ``amp_dtype``.
+    amp_dtype : ``"bfloat16"`` (no scaler needed) or ``"float16"`` (gradient scaler).
+    num_workers : DataLoader worker processes per rank reading records.
+    checkpoint_every : also write a checkpoint every this many steps (0: only
+        at the end of each epoch).
+    """
+
+    batch_size: int = 32
+    epochs: int = 1
+    max_steps: int | None = None
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    seed: int = 0
+    amp: bool = False
+    amp_dtype: str = "bfloat16"
+    num_workers: int = 0
+    checkpoint_every: int = 0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.epochs < 1:
+            raise ValueError(f"batch_size and epochs must be >= 1; got {self.batch_size}, {self.epochs}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1 or None; got {self.max_steps}")
+        if self.amp_dtype not in AMP_DTYPES:
+            raise ValueError(f"amp_dtype must be one of {sorted(AMP_DTYPES)}; got {self.amp_dtype!r}")
+        if self.num_workers < 0 or self.checkpoint_every < 0:
+            raise ValueError("num_workers and checkpoint_every must be >= 0")
+
+
+@dataclass
+class TrainResult:
+    """What a run did.
+
+    Attributes
+    ----------
+    losses : per step, the loss averaged over ranks (the global batch's mean
+        loss when every rank's batch has the same size).
+    steps : optimiser steps taken.
+    epochs : epochs started.
+    seconds : wall time of the loop in s.
+    """
+
+    losses: list[float] = field(default_factory=list)
+    steps: int = 0
+    epochs: int = 0
+    seconds: float = 0.0
+
+
+class _LossModule(nn.Module):
+    """Makes ``model.loss`` the ``forward`` that DDP hooks into (DDP syncs gradients of ``forward`` calls)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.model.loss(batch)
+
+
+def _every_rank_has_a_batch(has_batch: bool, env: DistEnv) -> bool:
+    """True while every rank still has a batch, so that all ranks take the same number of steps."""
+    if not env.distributed:
+        return has_batch
+    flag = torch.tensor([int(has_batch)], device=env.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+    return bool(flag.item())
+
+
+def _rank_mean(value: torch.Tensor, env: DistEnv) -> float:
+    """A scalar averaged over ranks."""
+    value = value.detach().float().reshape(1)
+    if env.distributed:
+        dist.all_reduce(value, op=dist.ReduceOp.SUM)
+        value /= env.world_size
+    return float(value.item())
+
+
+def _as_dict(config: Any) -> Any:
+    return asdict(config) if is_dataclass(config) and not isinstance(config, type) else config
+
+
+def save_checkpoint(out: Path, model: nn.Module, config: dict[str, Any]) -> None:
+    """Write ``model.safetensors`` (weights) and ``config.json`` into ``out`` (created if needed).
+
+    Parameters
+    ----------
+    out : checkpoint folder.
+    model : the unwrapped model (not the DDP wrapper) whose ``state_dict`` is saved.
+    config : JSON-serialisable description of the run.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    weights = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    save_file(weights, str(out / "model.safetensors"))
+    (out / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+
+
+def train(
+    model: nn.Module,
+    dataset: StreamingECGDataset,
+    config: DDPConfig,
+    env: DistEnv,
+    out: str | Path | None = None,
+    model_config: Any = None,
+) -> TrainResult:
+    """Train ``model`` with DDP on the streaming records; rank 0 checkpoints into ``out``.
+
+    Parameters
+    ----------
+    model : a :class:`LossModel`, initialised identically on every rank
+        (seed before building it; DDP also broadcasts rank 0's weights).
+    dataset : the records, sharded for this rank (its ``batch_size`` must be
+        ``config.batch_size``).
+    config : training settings.
+    env : from :func:`init_distributed`.
+    out : checkpoint folder (``None``: no checkpoints).
+    model_config : the model's configuration, stored in ``config.json``
+        (default: ``model.config`` if the model has one).
+
+    Returns
+    -------
+    TrainResult
+        The loss curve (averaged over ranks) and counts, on every rank.
+    """
+    if dataset.batch_size != config.batch_size or dataset.world_size != env.world_size:
+        raise ValueError(
+            f"dataset is sharded for batch {dataset.batch_size} x {dataset.world_size} ranks but the run "
+            f"has batch {config.batch_size} x {env.world_size} ranks: build the dataset after init_distributed "
+            "with batch_size=config.batch_size"
+        )
+    out = Path(out) if out is not None else None
+    torch.manual_seed(config.seed + env.rank)
+    module = _LossModule(model).to(env.device)
+    ddp: nn.Module = (
+        DistributedDataParallel(module, device_ids=[env.device.index] if env.device.type == "cuda" else None)
+        if env.distributed else module
+    )
+    optimiser = torch.optim.AdamW(ddp.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    amp_dtype = AMP_DTYPES[config.amp_dtype]
+    scaler = torch.amp.GradScaler(env.device.type, enabled=config.amp and amp_dtype == torch.float16)
+    described = {
+        "model": _as_dict(model_config if model_config is not None else getattr(model, "config", None)),
+        "window": _as_dict(dataset.window),
+        "train": _as_dict(config),
+        "world_size": env.world_size,
+        "global_batch_size": config.batch_size * env.world_size,
+    }
+    result = TrainResult()
+    start = time.perf_counter()
+
+    def checkpoint() -> None:
+        if out is not None and env.is_main:
+            save_checkpoint(out, model, described | {"steps": result.steps, "epochs": result.epochs,
+                                                     "losses": result.losses})
+
+    per_epoch = len(dataset.rank_batches())
+    total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)
+    bar = tqdm(total=total, desc=f"DDP x{env.world_size}", disable=not env.is_main)
+    ddp.train()
+    for epoch in range(config.epochs):
+        dataset.set_epoch(epoch)
+        result.epochs = epoch + 1
+        batches = iter(DataLoader(dataset, batch_size=None, num_workers=config.num_workers,
+                                  pin_memory=env.device.type == "cuda"))
+        while _every_rank_has_a_batch((batch := next(batches, None)) is not None, env):
+            with torch.autocast(env.device.type, dtype=amp_dtype, enabled=config.amp):
+                loss = ddp(batch.to(env.device, non_blocking=True))
+            optimiser.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if config.grad_clip is not None:
+                scaler.unscale_(optimiser)
+                nn.utils.clip_grad_norm_(ddp.parameters(), config.grad_clip)
+            scaler.step(optimiser)
+            scaler.update()
+            result.losses.append(_rank_mean(loss, env))
+            result.steps += 1
+            bar.update()
+            bar.set_postfix(loss=f"{result.losses[-1]:.4g}")
+            if config.checkpoint_every and result.steps % config.checkpoint_every == 0:
+                checkpoint()
+            if result.steps == config.max_steps:
+                break
+        del batches
+        checkpoint()
+        if result.steps == config.max_steps:
+            break
+    bar.close()
+    result.seconds = time.perf_counter() - start
+    if env.distributed:
+        dist.barrier()
+    return result

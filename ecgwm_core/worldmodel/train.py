@@ -1,0 +1,312 @@
+"""Training: twins → anchors → autoencoder → latent diffusion, seeded, resumable, with loss curves.
+
+:func:`train` is the single entry point (the CLI, the chapters, leave-subjects-out folds);
+:func:`pretrained` trains once per (config, data) and caches the checkpoint.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from ..data import load_clinical_table
+from ..data.trial import BASELINE_HOURS
+from .anchors import DrugEffects, anchor_beats, fit_prior, trial_action
+from .cohort import Cohort, cache_root, twin_cohort
+from .config import WorldModelConfig, get_config
+from .energy import diffusion_loss
+from .model import WorldModel
+from .representation import render_beats
+
+SAVE_EVERY = 500
+"""Diffusion steps between resumable training states."""
+
+
+def resolve_device(config: WorldModelConfig) -> torch.device:
+    """The config's device; ``"auto"`` is CUDA when available. Raises ValueError for CUDA without a GPU."""
+    if config.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("config asks for device 'cuda' but no GPU is available; use device='cpu' or 'auto'")
+    return torch.device(config.device)
+
+
+@dataclass
+class Anchors:
+    """ODE anchors of a cohort's periods.
+
+    Attributes
+    ----------
+    period_rows : (P,) cohort row of each period's first pre-dose ECG (the one the prior is fitted to).
+    pre_beats : (P, 12, M) the fitted prior rendered at that ECG's RR.
+    keys : (K, 2) (period, hours) of each post-dose anchor; post_beats (K, 12, M).
+    """
+
+    period_rows: np.ndarray
+    pre_beats: np.ndarray
+    keys: pd.DataFrame
+    post_beats: np.ndarray
+
+
+def build_anchors(cohort: Cohort, effects: DrugEffects, config: WorldModelConfig, progress: bool) -> Anchors:
+    """Fit the ODE prior to every period's first pre-dose beat and render pre and post anchors."""
+    rows = np.array(sorted(cohort.centred))
+    prior = fit_prior([cohort.centred[i] for i in rows], config.data.anchor_fit_iterations, progress)
+    rr = cohort.rr_s[rows]
+    pre = render_beats(prior, rr, config.representation)
+    post = cohort.rows[cohort.rows["TPT"] > BASELINE_HOURS]
+    keys = post[["period", "EXTRT", "TPT"]].drop_duplicates().reset_index(drop=True)
+    where = {int(cohort.rows.loc[r, "period"]): k for k, r in enumerate(rows)}
+    index = [where[p] for p in keys["period"]]
+    changes = [effects.changes(trial_action(d, h)) for d, h in zip(keys["EXTRT"], keys["TPT"])]
+    post_beats = anchor_beats([prior[i] for i in index], rr[index], changes, config.representation)
+    return Anchors(rows, pre, keys.assign(prior=index), post_beats)
+
+
+def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    sd = opt.state_dict()
+    tensors = {f"{i}.{k}": v for i, s in sd["state"].items() for k, v in s.items()}
+    return tensors, sd["param_groups"]
+
+
+def _restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list) -> None:
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        i, name = key.split(".", 1)
+        state.setdefault(int(i), {})[name] = value
+    opt.load_state_dict({"state": state, "param_groups": groups})
+
+
+def _autocast(device: torch.device, amp: bool):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if amp and device.type == "cuda" else contextlib.nullcontext()
+
+
+def train_autoencoder(model: WorldModel, beats: np.ndarray, device: torch.device, seed: int,
+                      progress: bool) -> list[float]:
+    """Fit the autoencoder to (n, 12, M) beats; returns the loss curve (MSE in mV² per step)."""
+    cfg = model.config.autoencoder
+    gen = torch.Generator().manual_seed(seed)
+    data = torch.as_tensor(beats)
+    opt = torch.optim.Adam(model.autoencoder.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.1)
+    curve = []
+    bar = tqdm(range(cfg.steps), desc="autoencoder", disable=not progress)
+    for _ in bar:
+        batch = data[torch.randint(len(data), (cfg.batch,), generator=gen)].to(device)
+        with _autocast(device, model.config.amp):
+            loss = model.autoencoder.loss(batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        curve.append(float(loss.detach()))
+        bar.set_postfix(mse_uv2=f"{curve[-1] * 1e6:.0f}", refresh=False)
+    return curve
+
+
+@dataclass
+class Pairs:
+    """Diffusion training data (all standardised): x0 (N, D), anchors (N, D), cond (N, C)."""
+
+    x0: torch.Tensor
+    anchor: torch.Tensor
+    cond: torch.Tensor
+
+
+def build_pairs(model: WorldModel, cohort: Cohort, anchors: Anchors) -> Pairs:
+    """States of every ECG, the pre-dose state of each period (mean over its replicates) and, per
+    post-dose ECG, its change of state, its anchor change and its conditioning; sets the model's
+    standardisation buffers."""
+    rows = cohort.rows
+    s = model.state(cohort.beats, cohort.rr_s)
+    s_anchor_pre = model.state(anchors.pre_beats, cohort.rr_s[anchors.period_rows])
+    rr_post = cohort.rr_s[anchors.period_rows][anchors.keys["prior"].to_numpy()]
+    s_anchor_post = model.state(anchors.post_beats, rr_post)
+    is_pre = torch.as_tensor((rows["TPT"] == BASELINE_HOURS).to_numpy())
+    period = torch.as_tensor(rows["period"].to_numpy())
+    n_periods = int(period.max()) + 1
+    pre_sum = torch.zeros(n_periods, s.shape[1], device=s.device).index_add_(0, period[is_pre].to(s.device), s[is_pre])
+    pre_n = torch.bincount(period[is_pre], minlength=n_periods).clamp(min=1).to(s.device)
+    s_pre = pre_sum / pre_n[:, None]
+    post = rows[~is_pre.numpy()]
+    key_index = {(p, h): k for k, (p, h) in enumerate(zip(anchors.keys["period"], anchors.keys["TPT"]))}
+    k = [key_index[(p, h)] for p, h in zip(post["period"], post["TPT"])]
+    prior_of = anchors.keys["prior"].to_numpy()[k]
+    anchor = s_anchor_post[k] - s_anchor_pre[prior_of]
+    anchor[:, -1] = 0.0  # the prior does not change heart rate
+    pre = s_pre[torch.as_tensor(post["period"].to_numpy())]
+    change = s[torch.as_tensor(post.index.to_numpy())] - pre
+    model.state_mean.copy_(s.mean(0))
+    model.state_std.copy_(s.std(0).clamp(min=1e-3))
+    model.change_std.copy_(change.std(0).clamp(min=1e-3))
+    actions = [trial_action(d, h) for d, h in zip(post["EXTRT"], post["TPT"])]
+    cond = model.condition(pre, model.action_features(actions), anchor)
+    return Pairs(change / model.change_std, anchor / model.change_std, cond)
+
+
+def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed: int, progress: bool,
+                    state_dir: Path | None = None) -> list[dict[str, float]]:
+    """Train the denoiser (and its EMA) on ``pairs``; resumes from ``state_dir`` if it holds a state."""
+    cfg = model.config.diffusion
+    gen = torch.Generator().manual_seed(seed + 1)
+    opt = torch.optim.Adam(model.denoiser.parameters(), lr=cfg.lr)
+    schedule = model.schedule.to(device)
+    curve: list[dict[str, float]] = []
+    start = 0
+    if state_dir is not None and (state_dir / "diffusion_state.json").is_file():
+        info = json.loads((state_dir / "diffusion_state.json").read_text())
+        tensors = load_file(str(state_dir / "diffusion_state.safetensors"))
+        model.denoiser.load_state_dict({k[9:]: v for k, v in tensors.items() if k.startswith("denoiser.")})
+        model.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
+        _restore_optimizer(opt, {k[4:]: v for k, v in tensors.items() if k.startswith("opt.")}, info["groups"])
+        gen.set_state(tensors["rng"])
+        start, curve = info["step"], info["curve"]
+    x0, anchor, cond = pairs.x0.to(device), pairs.anchor.to(device), pairs.cond.to(device)
+    bar = tqdm(range(start, cfg.steps), desc="diffusion", disable=not progress, initial=start, total=cfg.steps)
+    for step in bar:
+        lr = cfg.lr * 0.5 * (1 + np.cos(np.pi * step / cfg.steps))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        idx = torch.randint(len(x0), (cfg.batch,), generator=gen).to(device)
+        t = torch.randint(cfg.timesteps, (cfg.batch,), generator=gen).to(device)
+        noise = torch.randn(cfg.batch, x0.shape[1], generator=gen).to(device)
+        c = cond[idx]
+        if cfg.cond_dropout > 0:
+            keep = (torch.rand(cfg.batch, 1, generator=gen) >= cfg.cond_dropout).float().to(device)
+            c = c * keep
+        with _autocast(device, model.config.amp):
+            loss, parts = diffusion_loss(lambda z, tt: model.denoiser(z, tt, c), schedule, x0[idx], anchor[idx],
+                                         t, noise, cfg.lambda0, cfg.weight_schedule)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for pe, p in zip(model.ema.parameters(), model.denoiser.parameters()):
+                pe.lerp_(p, 1 - cfg.ema_decay)
+        curve.append({"loss": float(loss.detach()), **parts})
+        bar.set_postfix(loss=f"{curve[-1]['loss']:.3f}", refresh=False)
+        if state_dir is not None and (step + 1) % SAVE_EVERY == 0 and step + 1 < cfg.steps:
+            tensors, groups = _flat_optimizer(opt)
+            save_file({**{f"denoiser.{k}": v.contiguous() for k, v in model.denoiser.state_dict().items()},
+                       **{f"ema.{k}": v.contiguous() for k, v in model.ema.state_dict().items()},
+                       **{f"opt.{k}": v.contiguous() for k, v in tensors.items()}, "rng": gen.get_state()},
+                      str(state_dir / "diffusion_state.safetensors"))
+            (state_dir / "diffusion_state.json").write_text(json.dumps({"step": step + 1, "curve": curve,
+                                                                        "groups": groups}))
+    return curve
+
+
+def data_digest(kept: pd.DataFrame) -> str:
+    """sha256 of the rows a model is trained on (content, not order)."""
+    rows = kept.sort_values("EGREFID").astype(str)
+    return hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).values.tobytes()).hexdigest()
+
+
+def train(config: WorldModelConfig | str = "quick", table: pd.DataFrame | None = None,
+          subjects: np.ndarray | list[int] | None = None, out: str | Path | None = None, resume: bool = False,
+          progress: bool = True) -> WorldModel:
+    """Train a world model on the SEMI-SYNTHETIC twins of ``table``'s rows of ``subjects``.
+
+    Parameters
+    ----------
+    config : a :class:`WorldModelConfig` or a config name.
+    table : usable rows of the clinical table (``ClinicalTable.kept``); default: the bundled table.
+    subjects : RANDIDs to train on (default: all of ``table``); everything that uses the table
+        (twins, PK, concentration slopes, standardisation) sees only these subjects.
+    out : checkpoint folder; with ``resume``, a finished autoencoder and a partly trained denoiser
+        found there are reused.
+    progress : progress bars.
+
+    Returns
+    -------
+    WorldModel
+        In eval mode, with ``meta`` holding loss curves, timings, subjects and the data digest.
+    """
+    config = get_config(config) if isinstance(config, str) else config
+    kept = load_clinical_table(None).kept if table is None else table
+    if subjects is not None:
+        unknown = set(np.asarray(subjects).tolist()) - set(kept["RANDID"])
+        if unknown:
+            raise ValueError(f"subjects {sorted(unknown)} are not in the table")
+        kept = kept[kept["RANDID"].isin(list(subjects))]
+    device = resolve_device(config)
+    torch.manual_seed(config.seed)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    out = Path(out) if out is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+
+    effects = DrugEffects.fit(kept)
+    cohort = twin_cohort(kept, config.representation, config.data.augment_copies, config.data.augment_every,
+                         progress)
+    timings["twins_s"] = time.perf_counter() - clock
+    anchors = build_anchors(cohort, effects, config, progress)
+    timings["anchors_s"] = time.perf_counter() - clock - sum(timings.values())
+    model = WorldModel(config, effects).to(device)
+    ae_file = out / "autoencoder.safetensors" if out is not None else None
+    if resume and ae_file is not None and ae_file.is_file():
+        model.autoencoder.load_state_dict(load_file(str(ae_file)))
+        ae_curve = json.loads((out / "autoencoder_curve.json").read_text())
+    else:
+        beats = np.concatenate([cohort.beats, anchors.pre_beats, anchors.post_beats])
+        ae_curve = train_autoencoder(model, beats, device, config.seed, progress)
+        if ae_file is not None:
+            save_file({k: v.contiguous() for k, v in model.autoencoder.state_dict().items()}, str(ae_file))
+            (out / "autoencoder_curve.json").write_text(json.dumps(ae_curve))
+    timings["autoencoder_s"] = time.perf_counter() - clock - sum(timings.values())
+    model.autoencoder.eval()
+    pairs = build_pairs(model, cohort, anchors)
+    diff_curve = train_diffusion(model, pairs, device, config.seed, progress, out)
+    timings["diffusion_s"] = time.perf_counter() - clock - sum(timings.values())
+    model.meta = {"subjects": sorted(int(s) for s in kept["RANDID"].unique()), "data_sha256": data_digest(kept),
+                  "n_ecgs": len(cohort.rows), "n_pairs": len(pairs.x0), "timings_s": timings,
+                  "curves": {"autoencoder_mse_mv2": ae_curve[::10],
+                             "diffusion": {k: [c[k] for c in diff_curve[::10]] for k in ("loss", "eps", "energy")}}}
+    model.eval()
+    if out is not None:
+        model.save(out)
+        for name in ("diffusion_state.json", "diffusion_state.safetensors"):
+            (out / name).unlink(missing_ok=True)
+    return model
+
+
+def default_split(kept: pd.DataFrame | None = None, fold: int = 0, k: int = 4, seed: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) subjects of leave-subjects-out fold ``fold`` of ``k`` (default: 12 / 4)."""
+    from ..data import paired_samples, subject_folds
+
+    kept = load_clinical_table(None).kept if kept is None else kept
+    return subject_folds(paired_samples(kept), k=k, seed=seed)[fold]
+
+
+def pretrained(name: str = "quick", table: pd.DataFrame | None = None, progress: bool = True,
+               **diffusion_changes) -> WorldModel:
+    """The world model of config ``name`` trained on fold 0's training subjects, cached.
+
+    Trained on first use and cached under ``$ECGWM_CACHE/worldmodel/model-<config>-<data>/``;
+    later calls load it (a few ms). ``diffusion_changes`` override :class:`DiffusionConfig`
+    fields (e.g. ``lambda0=0.0`` for the model without the prior).
+    """
+    config = get_config(name, **diffusion_changes)
+    kept = load_clinical_table(None).kept if table is None else table
+    train_subjects, _ = default_split(kept)
+    digest = data_digest(kept[kept["RANDID"].isin(train_subjects)])
+    folder = cache_root() / f"model-{config.name}-{config.digest()[:12]}-{digest[:12]}"
+    if (folder / "model.json").is_file():
+        return WorldModel.load(folder, expect=config)
+    work = folder.with_name(folder.name + ".partial")
+    train(config, kept, train_subjects, out=work, resume=True, progress=progress)
+    if not folder.exists():  # another process may have finished first
+        work.replace(folder)
+    return WorldModel.load(folder, expect=config)
+

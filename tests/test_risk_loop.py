@@ -1,0 +1,93 @@
+"""The decision loop end to end on the shipped trial subjects, and the ``ecgwm assess`` command."""
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from ecgwm_core.actions import Action
+from ecgwm_core.cli import main
+from ecgwm_core.data import load_clinical_table
+from ecgwm_core.data.trial import change_from_baseline
+from ecgwm_core.risk import ProposalError
+from ecgwm_core.risk.loop import CAVEAT, UnknownSubjectError, assess, parse_candidates, patient_from_table
+from ecgwm_core.risk.simulators import ExposureResponseSimulator, Simulator
+
+KEPT = load_clinical_table().kept
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ExposureResponseSimulator(KEPT)
+
+
+def test_patient_baseline_is_the_mean_of_the_pre_dose_rows():
+    rows = KEPT[(KEPT["RANDID"] == 1003) & (KEPT["TPT"] == -0.5)]
+    patient = patient_from_table(KEPT, 1003)
+    assert patient.baseline.qtcf_ms == pytest.approx(rows["QTcF"].mean())
+    assert patient.baseline.hr_bpm == pytest.approx(rows["HR"].mean())
+    assert patient.context.qtcf_ms == patient.baseline.qtcf_ms
+    with pytest.raises(UnknownSubjectError, match="unknown subject 4242; subjects in the table: 1001"):
+        patient_from_table(KEPT, 4242)
+
+
+def test_exposure_response_simulator_reproduces_the_trial_mean_change(simulator):
+    assert isinstance(simulator, Simulator)
+    patient = patient_from_table(KEPT, 1001)
+    observed = change_from_baseline(KEPT, "QTcF").set_index(["drug", "hours"])
+    actions = [Action("dofetilide", 500, "ug", 2.5), Action("placebo", 0, "mg", 2.5)]
+    dof, placebo = simulator.simulate(1001, patient.baseline, actions, samples=2000, seed=0)
+    for sim, key in ((dof, ("Dofetilide", 2.5)), (placebo, ("Placebo", 2.5))):
+        row = observed.loc[key]  # the real trial's mean change and its 95 % CI over 16 subjects
+        assert row.ci_low < sim["dqtcf_ms"].mean() < row.ci_high
+    assert dof["qtcf_ms"] - dof["dqtcf_ms"] == pytest.approx(np.full(2000, patient.baseline.qtcf_ms))
+    again = simulator.simulate(1001, patient.baseline, actions, samples=2000, seed=0)
+    assert np.array_equal(again[0]["qtcf_ms"], dof["qtcf_ms"])  # seeded
+
+
+@pytest.mark.parametrize("subject", sorted(KEPT["RANDID"].unique()))
+def test_assess_ranks_high_cipa_risk_drugs_above_low_risk_and_placebo(simulator, subject):
+    result = assess(patient_from_table(KEPT, int(subject)), simulator,
+                    candidates=parse_candidates("placebo,dofetilide,quinidine,ranolazine,verapamil"), samples=64)
+    order = [r.candidate.drug for r in result.ranked]  # lowest risk first
+    assert set(order[-2:]) == {"dofetilide", "quinidine"}  # what the trial shows: the hERG blockers prolong QTc
+    scores = [r.risk.score for r in result.ranked]
+    assert scores == sorted(scores)
+    assert result.summary().endswith(CAVEAT)
+
+
+def test_parse_candidates():
+    assert [c.label for c in parse_candidates("dofetilide, quinidine:200mg ,placebo")] == [
+        "dofetilide 500 ug", "quinidine 200 mg", "placebo"]
+    assert parse_candidates("dofetilide:0.25 mg")[0].dose == 0.25
+    with pytest.raises(ProposalError, match="unknown candidate 'aspirin'"):
+        parse_candidates("dofetilide,aspirin")
+    with pytest.raises(ProposalError, match="AMOUNT UNIT"):
+        parse_candidates("dofetilide:lots")
+    with pytest.raises(ProposalError, match="outside the formulary"):
+        parse_candidates("verapamil:480mg")
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--subject", "4242"], "unknown subject 4242"),
+    (["--subject", "abc"], "'abc'"),
+    (["--subject", "1001", "--candidates", "dofetilide,aspirin"], "unknown candidate 'aspirin'"),
+    (["--subject", "1001", "--samples", "0"], "--samples"),
+])
+def test_assess_cli_errors_name_the_bad_input(capsys, argv, named):
+    assert main(["assess", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ecgwm assess: error: ") and named in err
+    assert err.count("\n") == 1
+
+
+def test_assess_cli_json(capsys):
+    assert main(["assess", "--subject", "1005", "--candidates", "verapamil,dofetilide,placebo", "--samples", "32",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [c["drug"] for c in out["candidates"]][-1] == "dofetilide"
+    assert set(out["candidates"][0]) >= {"drug", "dose", "expected", "spread", "score", "p_dqtcf_gt_30",
+                                         "p_qtcf_gt_500"}
+    assert CAVEAT in out["summary"]
