@@ -137,8 +137,14 @@ def summarise_samples(task: PredictionTask, samples: np.ndarray) -> pd.DataFrame
 
 
 def ich_category(dqtcf_ms: np.ndarray) -> np.ndarray:
-    """Index into :data:`ICH_LABELS` of each ΔQTcF (ms): < 10, 10-30, 30-60, > 60 (left-closed bins)."""
-    return np.searchsorted(np.asarray(ICH_EDGES_MS), np.asarray(dqtcf_ms, dtype=float), side="right")
+    """Index into :data:`ICH_LABELS` of each ΔQTcF (ms): < 10, 10 to 30, > 30 to 60, > 60.
+
+    The upper thresholds are ICH E14's "> 30 ms" and "> 60 ms" (so 30 and 60 fall in the lower bin);
+    10 ms, the threshold of regulatory concern, opens the second bin.
+    """
+    x = np.asarray(dqtcf_ms, dtype=float)
+    low, mid, high = ICH_EDGES_MS
+    return np.select([x < low, x <= mid, x <= high], [0, 1, 2], default=3)
 
 
 def score(samples: np.ndarray, observed: np.ndarray) -> dict[str, float]:
