@@ -98,10 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .assess import add_assess_parser
     from .pkpd import add_pkpd_parser
+    from .predict import add_predict_parser
     from .simulate import add_simulate_parser
 
     add_simulate_parser(sub)
     add_pkpd_parser(sub)
+    add_predict_parser(sub)
     add_assess_parser(sub)
 
     return parser
