@@ -21,7 +21,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data.trial import BASELINE_HOURS
-from ..synthetic.twins import CACHE_ENV, FS_HZ, TARGETS, TWIN_VERSION, render_twins
+from ..data.vocabulary import COLUMN_TO_INTERVAL as TARGETS
+from ..synthetic.twins import CACHE_ENV, FS_HZ, TWIN_VERSION, render_twins
 from .config import RepresentationConfig
 from .representation import strip_beats
 
