@@ -99,3 +99,18 @@ def test_assess_cli_json(capsys):
     assert set(out["candidates"][0]) >= {"drug", "dose", "expected", "spread", "score", "p_dqtcf_gt_30",
                                          "p_qtcf_gt_500"}
     assert CAVEAT in out["summary"]
+
+
+@pytest.mark.slow
+def test_worldmodel_assess_ranks_herg_blockers_riskier_on_heldout_subjects():
+    """The world model's rollouts through the loop, on subjects it never saw (trains the quick model if not cached)."""
+    from ecgwm_core.risk.simulators import WorldModelSimulator
+    from ecgwm_core.worldmodel import default_split, pretrained
+
+    model = pretrained("quick", KEPT, progress=False)
+    _, heldout = default_split(KEPT)
+    simulator = WorldModelSimulator(model, KEPT)
+    for subject in heldout:
+        result = assess(patient_from_table(KEPT, int(subject)), simulator,
+                        candidates=parse_candidates("placebo,dofetilide,quinidine,ranolazine,verapamil"), samples=32)
+        assert set(r.candidate.drug for r in result.ranked[-2:]) == {"dofetilide", "quinidine"}, subject

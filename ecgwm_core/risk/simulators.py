@@ -123,3 +123,57 @@ class ExposureResponseSimulator:
                 baseline_qrs_ms=baseline.qrs_ms, hr_bpm=baseline.hr_bpm + change["hr_bpm"],
             ))
         return out
+
+
+class WorldModelSimulator:
+    """Adapter of the ECG world model (``ecgwm_core.worldmodel``) to :class:`Simulator`.
+
+    The patient's pre-dose state comes from the SEMI-SYNTHETIC twins of the
+    subject's pre-dose rows in ``kept`` (all replicates of the first treatment
+    period, as ``worldmodel.validate.period_baselines`` builds it); each action's
+    K generated median beats are measured by the delineator inside
+    ``worldmodel.rollout``. Samples the world model flags implausible are dropped,
+    so an action may return fewer than K. ΔQTcF is relative to the reconstructed
+    baseline (the autoencoder's bias cancels), and so is QRS widening.
+
+    Parameters
+    ----------
+    model : a trained ``WorldModel`` (e.g. ``worldmodel.pretrained("quick")``).
+    kept : usable rows of the clinical table holding the subjects to assess.
+    guidance : energy-guidance scale at sampling (0: none).
+    """
+
+    def __init__(self, model, kept: pd.DataFrame, guidance: float = 0.0) -> None:
+        self.model, self.kept, self.guidance = model, kept, guidance
+        self._baselines: dict[int, object] = {}
+
+    def _baseline(self, subject: int):
+        if subject not in self._baselines:
+            from ..worldmodel.validate import period_baselines
+
+            periods = period_baselines(self.model, self.kept[self.kept["RANDID"] == subject])
+            if not periods:
+                raise ValueError(f"subject {subject} has no pre-dose ECG rows in the table")
+            self._baselines[subject] = periods[min(periods)]
+        return self._baselines[subject]
+
+    def simulate(self, subject: int, baseline: Baseline, actions: Sequence[Action], samples: int,
+                 seed: int) -> list[dict[str, np.ndarray]]:
+        """K generated, measured ECGs per action (``baseline`` is not used: the model reads the pre-dose ECGs)."""
+        from ..worldmodel import rollout
+        from ..worldmodel.representation import measure_beats
+
+        base = self._baseline(subject)
+        recon = measure_beats(*self.model.decode_state(base.state[None]), self.model.config.representation)[0]
+        table = rollout(self.model, base, list(actions), samples, seed, guidance=self.guidance).table
+        out = []
+        for index, action in enumerate(actions):
+            rows = table[(table["action"] == index) & table["plausible"]]
+            if rows.empty:
+                raise ValueError(f"no plausible rollout for {action.drug} at {action.hours:g} h of subject {subject}")
+            out.append(rollout_measures(
+                qtcf_ms=rows["qtcf_ms"].to_numpy(), dqtcf_ms=rows["dqtcf_ms"].to_numpy(),
+                pr_ms=rows["pr_ms"].to_numpy(), qrs_ms=rows["qrs_ms"].to_numpy(), baseline_qrs_ms=recon["qrs_ms"],
+                hr_bpm=rows["hr_bpm"].to_numpy(),
+            ))
+        return out
