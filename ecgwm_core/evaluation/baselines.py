@@ -121,7 +121,8 @@ class LinearCQTc:
         q = task.queries
         unknown = sorted(set(q["EXTRT"]) - set(self.slopes_))
         if unknown:
-            raise ValueError(f"treatment(s) {', '.join(unknown)} not in the training data; known: {', '.join(self.slopes_)}")
+            raise ValueError(f"treatment(s) {', '.join(unknown)} not in the training data; "
+                             f"known: {', '.join(self.slopes_)}")
         conc = q["conc_ng_ml"].fillna(_nearest(self.conc_, q)["conc"].set_axis(q.index))
         conc = conc.where(q["EXTRT"] != "Placebo", 0.0)
         spread = self.spread_.loc[q["EXTRT"]]
@@ -146,7 +147,7 @@ class ShiftedPopulation:
         return self
 
     def offsets(self, task: PredictionTask) -> pd.Series:
-        """Per (RANDID, EXTRT): mean observed − population ΔQTcF over the context's post-dose time points (0 if none)."""
+        """Per (RANDID, EXTRT): mean observed − population ΔQTcF over the context's post-dose points (0 if none)."""
         seen = _post_dose_changes(task.context)
         if seen.empty:
             return pd.Series(dtype=float)

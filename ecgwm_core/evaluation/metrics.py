@@ -53,7 +53,8 @@ def waveform_errors(x: np.ndarray, x_hat: np.ndarray) -> dict[str, np.ndarray]:
         ``mae_mv``, ``rmse_mv`` (mV) and ``prd_percent`` (%), each of shape (..., leads).
     """
     x, x_hat = _same_shape(x, x_hat)
-    return {"mae_mv": np.abs(x - x_hat).mean(-1), "rmse_mv": rmse_mv(x, x_hat), "prd_percent": prd_percent(x, x_hat)}
+    return {"mae_mv": np.abs(x - x_hat).mean(-1), "rmse_mv": rmse_mv(x, x_hat),
+            "prd_percent": prd_percent(x, x_hat)}
 
 
 def dtw_distance(x: np.ndarray, x_hat: np.ndarray, window: int | None = None) -> np.ndarray:

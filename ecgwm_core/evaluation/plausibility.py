@@ -155,7 +155,7 @@ def order_reasons(d: Delineation) -> list[str]:
 
 def _humps(g: np.ndarray, start: int, stop: int, prominence: float) -> np.ndarray:
     """Peaks of the whole curve g with at least ``prominence`` (mV) that lie in [start, stop), highest first."""
-    peaks, props = find_peaks(g, prominence=prominence)
+    peaks, _ = find_peaks(g, prominence=prominence)
     inside = (peaks >= start) & (peaks < stop)
     return peaks[inside][np.argsort(-g[peaks[inside]])]
 
@@ -242,7 +242,8 @@ def check_batch(signals: np.ndarray, fs: float, leads: Sequence[str] | None = No
         One row per ECG: ``plausible`` (bool) and ``reasons`` (``"; "``-joined, ``""`` when plausible).
     """
     reports = [check_ecg(s, fs, leads) for s in tqdm(np.asarray(signals), desc="plausibility", disable=not progress)]
-    return pd.DataFrame({"plausible": [r.plausible for r in reports], "reasons": ["; ".join(r.reasons) for r in reports]})
+    return pd.DataFrame({"plausible": [r.plausible for r in reports],
+                         "reasons": ["; ".join(r.reasons) for r in reports]})
 
 
 def hallucination_rate(checked: pd.DataFrame) -> float:

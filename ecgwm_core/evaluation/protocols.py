@@ -102,8 +102,8 @@ def prediction_task(kept: pd.DataFrame, unusable: pd.DataFrame | None = None, us
             f"no usable baseline row (TPT = {BASELINE_HOURS:g} h with all measurements) for {', '.join(missing)}; "
             "ΔQTcF is measured from that period's pre-dose triplicate")
     later = rows[rows["TPT"] > cutoff]
-    queries = later.groupby(KEY, as_index=False).agg(EXDOSE=("EXDOSE", "first"), EXDOSU=("EXDOSU", "first"),
-                                                      conc_ng_ml=("conc_ng_ml", "mean"))
+    queries = later.groupby(KEY, as_index=False).agg(
+        EXDOSE=("EXDOSE", "first"), EXDOSU=("EXDOSU", "first"), conc_ng_ml=("conc_ng_ml", "mean"))
     if not use_concentration:
         queries["conc_ng_ml"] = np.nan
     return PredictionTask(context.reset_index(drop=True), queries.sort_values(KEY).reset_index(drop=True),
