@@ -5,12 +5,15 @@ from .proposer import (
     ANSWER_SCHEMA, DOSE_RANGE, Candidate, ChatProposer, EndpointConfig, FormularyProposer, PatientContext,
     ProposalError, Proposer, make_candidate, parse_answer, render_png,
 )
+from .loop import CAVEAT, Assessment, Patient, UnknownSubjectError, assess, parse_candidates, patient_from_table
 from .scores import (
     CRITERIA, MEASURES, RISK_CRITERIA, Criterion, Probability, RiskSummary, cvar, event_probability, events,
     expected_risk, mean_variance, rank_candidates, risk_spread, rollout_measures, rollout_risk, summarise,
 )
 
 __all__ = [
+    "CAVEAT", "Assessment", "Baseline", "ExposureResponseSimulator", "Patient", "Simulator", "UnknownSubjectError",
+    "WorldModelSimulator", "assess", "parse_candidates", "patient_from_table",
     "ANSWER_SCHEMA", "CIPA_GAIN", "CRITERIA", "DOSE_RANGE", "MEASURES", "RISK_CRITERIA", "Candidate", "ChatProposer",
     "Criterion", "EndpointConfig", "FormularyProposer", "PatientContext", "Probability", "ProposalError", "Proposer",
     "Reliability", "RiskSummary", "brier_score", "cipa_gains", "cvar", "event_probability", "events",
