@@ -62,7 +62,8 @@ def dtw_distance(x: np.ndarray, x_hat: np.ndarray, window: int | None = None) ->
 
     Pruning is off: with pruning (the default of ``dtw.distance_fast``, dtaidistance
     2.5.1) the result is ``inf`` whenever the diagonal path is optimal, e.g. for a
-    constant offset, because the DTW then equals its Euclidean upper bound. The distance is the square root of the summed squared differences along
+    constant offset, because the DTW then equals its Euclidean upper bound.
+    The distance is the square root of the summed squared differences along
     the optimal warping path, in the signal's unit (mV).
 
     Parameters

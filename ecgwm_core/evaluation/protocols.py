@@ -111,7 +111,7 @@ def prediction_task(kept: pd.DataFrame, unusable: pd.DataFrame | None = None, us
 
 
 def observed_dqtcf(kept: pd.DataFrame) -> pd.DataFrame:
-    """Observed ΔQTcF (ms) per subject × treatment × time point: columns ``RANDID``, ``EXTRT``, ``TPT``, ``dqtcf``."""
+    """Observed ΔQTcF (ms) per subject × treatment × time point: ``RANDID``, ``EXTRT``, ``TPT``, ``dqtcf``."""
     changes = subject_changes(kept, "QTcF")
     return changes[KEY + ["change"]].rename(columns={"change": "dqtcf"})
 
