@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-from .data import load_clinical_table, load_mitdb, load_ptb
-from .plotting.ecgpaper import plot_12lead, plot_strip
-from .data.trial import change_from_baseline
+from .data import ACTIVE_DRUGS, PLACEBO, load_clinical_table, load_mitdb, load_ptb
 from .data.plots import plot_change_timecourse, plot_jtpeak_vs_tpeaktend
+from .data.trial import change_from_baseline
+from .plotting.ecgpaper import plot_12lead, plot_strip
 
 
 def ptb_12lead() -> Figure:
@@ -37,7 +37,7 @@ def trial_delta_qtcf() -> Figure:
 def trial_delta_pr() -> Figure:
     """Mean ΔPR vs hours after dose, verapamil and placebo, 95 % CIs."""
     effects = change_from_baseline(load_clinical_table().kept, "PR")
-    return plot_change_timecourse(effects, "ΔPR (ms)", drugs=["Placebo", "Verapamil HCL"])
+    return plot_change_timecourse(effects, "ΔPR (ms)", drugs=[PLACEBO, "Verapamil HCL"])
 
 
 def trial_jtpeak_vs_tpeaktend() -> Figure:
@@ -130,8 +130,6 @@ def actions_ode_effect() -> Figure:
         renderings[drug] = render_measured(calibrated_shift(before, 1.0, action_changes(kept, action)), 1.0)
     return plot_action_effect(renderings)
 
-
-ACTIVE_DRUGS = ("Dofetilide", "Quinidine Sulph", "Ranolazine", "Verapamil HCL")
 
 FIGURES: dict[str, Callable[[], Figure]] = {
     "ptb-12lead": ptb_12lead,

@@ -110,7 +110,7 @@ def test_pkpd_fit_json_and_predict():
     [
         (["--drug", "aspirin", "--dose", "1", "mg", "--hours", "1"], "unknown drug 'aspirin'"),
         (["--drug", "dofetilide", "--dose", "1", "g", "--hours", "1"], "unknown dose unit 'g'"),
-        (["--drug", "dofetilide", "--dose", "-1", "mg", "--hours", "1"], "must be >= 0"),
+        (["--drug", "dofetilide", "--dose", "-1", "mg", "--hours", "1"], "dose must be a finite number >= 0"),
     ],
 )
 def test_pkpd_predict_bad_input(args, message):

@@ -4,7 +4,8 @@ import pytest
 import wfdb
 
 from ecgwm_core.data import load_clinical_table, load_ecgrdvq_ecg
-from ecgwm_core.synthetic.twins import TARGETS, _base_alpha, render_twins, write_twins
+from ecgwm_core.data.vocabulary import COLUMN_TO_INTERVAL
+from ecgwm_core.synthetic import render_twins, subject_traits, write_twins
 from ecgwm_core.signal import measure_batch
 
 
@@ -26,7 +27,7 @@ def test_twins_reproduce_their_table_rows(rendered):
     signals, rows, measured = rendered
     assert signals.shape == (90, 12, 5000) and signals.dtype == np.float32
     assert (measured["quality"] == "ok").all()
-    for column, name in TARGETS.items():
+    for column, name in COLUMN_TO_INTERVAL.items():
         error = measured[name].to_numpy() - rows[column].to_numpy()
         if column == "Twave_amplitude":
             assert np.median(np.abs(error) / rows[column].to_numpy()) <= 0.10
@@ -38,10 +39,10 @@ def test_twins_reproduce_their_table_rows(rendered):
 
 
 def test_each_subject_keeps_its_morphology():
-    a1, g1 = _base_alpha(1001)
+    a1, g1 = subject_traits(1001)
     assert a1.shape == (3, 7)  # P, Q, R, S, ST, T and the T tail that makes T asymmetric
-    a2, _ = _base_alpha(1001)
-    b1, _ = _base_alpha(1010)
+    a2, _ = subject_traits(1001)
+    b1, _ = subject_traits(1010)
     np.testing.assert_array_equal(a1, a2)
     assert not np.allclose(a1, b1)
     assert np.all((g1 > 0.8) & (g1 < 1.2))

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.trial import subject_changes
+from ..data.vocabulary import PLACEBO, active_drugs
 
 PUBLISHED_SLOPES = {
     "Dofetilide": (26.7, 23.5, 29.9),
@@ -86,11 +87,11 @@ def concentration_slope(kept: pd.DataFrame, drug: str, measure: str = "QTcF") ->
     """
     import statsmodels.formula.api as smf  # imported here: slow to import
 
-    drug = match_drug(drug, sorted(set(kept["EXTRT"]) - {"Placebo"}))
+    drug = match_drug(drug, active_drugs(kept["EXTRT"]))
     changes = subject_changes(kept, measure)
-    data = changes[(changes["TPT"] > 0) & changes["EXTRT"].isin([drug, "Placebo"])].copy()
+    data = changes[(changes["TPT"] > 0) & changes["EXTRT"].isin([drug, PLACEBO])].copy()
     data["active"] = (data["EXTRT"] == drug).astype(float)
-    data.loc[data["EXTRT"] == "Placebo", "conc_ng_ml"] = 0.0
+    data.loc[data["EXTRT"] == PLACEBO, "conc_ng_ml"] = 0.0
     data = data.dropna(subset=["conc_ng_ml"])
     data["baseline_c"] = data["baseline"] - data["baseline"].mean()
     data["time"] = data["TPT"].map(lambda h: f"{h:g}h")
@@ -123,7 +124,7 @@ def paired_ddelta(kept: pd.DataFrame, drug: str, measure: str = "QTcF") -> pd.Da
     changes = subject_changes(kept, measure)
     changes = changes[changes["TPT"] > 0]
     active = changes[changes["EXTRT"] == drug].set_index(["RANDID", "TPT"])
-    placebo = changes[changes["EXTRT"] == "Placebo"].set_index(["RANDID", "TPT"])["change"]
+    placebo = changes[changes["EXTRT"] == PLACEBO].set_index(["RANDID", "TPT"])["change"]
     out = active.join(placebo.rename("placebo_change"), how="inner")
     out["ddelta"] = out["change"] - out["placebo_change"]
     return out.reset_index()[["RANDID", "TPT", "conc_ng_ml", "ddelta"]].dropna()
@@ -150,7 +151,7 @@ def compare_linear_emax(kept: pd.DataFrame, drug: str, measure: str) -> dict:
     """
     from scipy.optimize import curve_fit
 
-    points = paired_ddelta(kept, match_drug(drug, sorted(set(kept["EXTRT"]) - {"Placebo"})), measure)
+    points = paired_ddelta(kept, match_drug(drug, active_drugs(kept["EXTRT"])), measure)
     c, y = points["conc_ng_ml"].to_numpy(float), points["ddelta"].to_numpy(float)
     design = np.column_stack([np.ones_like(c), c])
     coef = np.linalg.lstsq(design, y, rcond=None)[0]

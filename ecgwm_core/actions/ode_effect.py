@@ -24,7 +24,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..ode import DipoleParams
+from ..data.vocabulary import COLUMN_TO_INTERVAL
+from ..ode import FIVE_WAVES, DipoleParams
 from ..ode.measured import render_measured
 from .action import FORMULARY, Action
 from .exposure_response import concentration_slope
@@ -32,7 +33,7 @@ from .pk import fit_pk
 
 CHANGES = ("pr_ms", "qrs_ms", "jtpeak_ms", "tpeaktend_ms")
 """The interval changes an action sets, in ms."""
-_MEASURE = {"pr_ms": "PR", "qrs_ms": "QRS", "jtpeak_ms": "JTPEAK", "tpeaktend_ms": "TPEAKTEND"}
+_COLUMN = {interval: column for column, interval in COLUMN_TO_INTERVAL.items()}
 
 
 def shift_dipole(params: DipoleParams, rr_s: float, changes: dict[str, float]) -> DipoleParams:
@@ -47,7 +48,7 @@ def shift_dipole(params: DipoleParams, rr_s: float, changes: dict[str, float]) -
     unknown = set(changes) - set(CHANGES)
     if unknown:
         raise ValueError(f"unknown interval change(s) {sorted(unknown)}; known: {', '.join(CHANGES)}")
-    if params.names != ("P", "Q", "R", "S", "T") or params.theta.dim() != 1:
+    if params.names != FIVE_WAVES or params.theta.dim() != 1:
         raise ValueError("shift_dipole needs unbatched five-wave (P, Q, R, S, T) dipole parameters")
     per_ms = 2 * math.pi / (1000 * rr_s)  # rad per ms at this RR
     d = {name: changes.get(name, 0.0) for name in CHANGES}
@@ -95,4 +96,4 @@ def action_changes(kept: pd.DataFrame, action: Action) -> dict[str, float]:
     conc = action.concentration_ng_ml
     if conc is None:
         conc = float(fit_pk(kept, drug.trial_name).predict(np.array([action.hours]), action.dose_mg)[0])
-    return {name: concentration_slope(kept, drug.trial_name, _MEASURE[name]).slope * conc for name in CHANGES}
+    return {name: concentration_slope(kept, drug.trial_name, _COLUMN[name]).slope * conc for name in CHANGES}

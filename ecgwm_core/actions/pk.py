@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+from ..data.vocabulary import active_drugs
 from .exposure_response import match_drug
 
 DOSE_TO_MG = {"mg": 1.0, "ug": 1e-3}
@@ -129,7 +130,7 @@ def fit_pk(kept: pd.DataFrame, drug: str) -> PKFit:
     ValueError
         If the drug matches no active treatment, or has fewer than 10 positive concentrations.
     """
-    drug = match_drug(drug, sorted(set(kept["EXTRT"]) - {"Placebo"}))
+    drug = match_drug(drug, active_drugs(kept["EXTRT"]))
     rows = kept[(kept["EXTRT"] == drug) & (kept["TPT"] > 0) & (kept["conc_ng_ml"] > 0)]
     points = rows.groupby(["RANDID", "TPT"], as_index=False).agg(
         conc=("conc_ng_ml", "mean"), dose=("EXDOSE", "first"), unit=("EXDOSU", "first"))

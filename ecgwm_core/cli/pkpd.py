@@ -8,7 +8,7 @@ import sys
 
 def _fit(args: argparse.Namespace) -> int:
     from ..actions import concentration_slope, fit_pk
-    from ..data import MalformedTableError, load_clinical_table
+    from ..data import MalformedTableError, active_drugs, load_clinical_table
 
     try:
         kept = load_clinical_table(args.table).kept
@@ -16,7 +16,7 @@ def _fit(args: argparse.Namespace) -> int:
         print(f"ecgwm pkpd fit: {err}", file=sys.stderr)
         return 2
     rows = []
-    for drug in sorted(set(kept["EXTRT"]) - {"Placebo"}):
+    for drug in active_drugs(kept["EXTRT"]):
         slope = concentration_slope(kept, drug)
         rows.append({
             **fit_pk(kept, drug).summary(),
@@ -36,26 +36,24 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from ..actions import concentration_slope, fit_pk, match_drug
-    from ..actions.pk import DOSE_TO_MG
+    from ..actions import FORMULARY, Action, concentration_slope, fit_pk
     from ..data import load_clinical_table
 
     kept = load_clinical_table().kept
     try:
-        drug = match_drug(args.drug, sorted(set(kept["EXTRT"]) - {"Placebo"}))
         amount, unit = args.dose
-        amount = float(amount)
-        if unit not in DOSE_TO_MG:
-            raise ValueError(f"unknown dose unit {unit!r}; units: {', '.join(DOSE_TO_MG)}")
-        if amount < 0 or args.hours < 0:
-            raise ValueError(f"dose and hours must be >= 0; got {amount} {unit}, {args.hours} h")
+        action = Action(args.drug, float(amount), unit, args.hours)
+        if action.drug == "placebo":
+            raise ValueError("placebo has no concentration; choose an active drug")
     except ValueError as err:
         print(f"ecgwm pkpd predict: {err}", file=sys.stderr)
         return 2
-    conc = float(fit_pk(kept, drug).predict([args.hours], amount * DOSE_TO_MG[unit])[0])
+    drug = FORMULARY[action.drug].trial_name
+    conc = float(fit_pk(kept, drug).predict([action.hours], action.dose_mg)[0])
     slope = concentration_slope(kept, drug)
     result = {
-        "drug": drug, "dose": f"{amount:g} {unit}", "hours": args.hours, "concentration_ng_ml": round(conc, 4),
+        "drug": drug, "dose": f"{action.dose:g} {action.unit}", "hours": action.hours,
+        "concentration_ng_ml": round(conc, 4),
         "ddqtcf_ms": round(slope.slope * conc, 2), "ci_low_ms": round(slope.ci_low * conc, 2),
         "ci_high_ms": round(slope.ci_high * conc, 2),
         "note": "typical subject; CI from the slope only (placebo-corrected, linear C-QTc model)",

@@ -5,10 +5,16 @@ from .layouts import (
 )
 from .ecgrdvq import ClinicalTable, MalformedTableError, load_clinical_table
 from .pairs import paired_samples, split_by_subject, subject_folds
-from .records import STANDARD_12, Recording, load_mitdb, load_ptb
+from .records import Recording, load_mitdb, load_ptb
 from .registry import DATASETS, DataNotFoundError, resolve
+from .vocabulary import ACTIVE_DRUGS, DRUGS, MEASUREMENTS, PLACEBO, STANDARD_12, active_drugs
 
 __all__ = [
+    "ACTIVE_DRUGS",
+    "DRUGS",
+    "MEASUREMENTS",
+    "PLACEBO",
+    "active_drugs",
     "DATASETS",
     "STANDARD_12",
     "ClinicalTable",

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..signal.intervals import qtcb_ms, qtcf_ms
 from .registry import resolve
+from .vocabulary import MEASUREMENTS
 
 CLINICAL_FILE = "SCR-002.Clinical.Data.csv"
 
@@ -26,8 +28,6 @@ REQUIRED_COLUMNS = (
 )
 """Columns a table must have to be loaded."""
 
-MEASUREMENTS = ("RR", "PR", "QT", "QRS", "JTPEAK", "TPEAKTEND", "Twave_amplitude")
-"""Measurement columns a usable row needs (intervals in ms, T amplitude in µV)."""
 
 PLAUSIBLE_MS = {
     "RR": (300.0, 2000.0),
@@ -47,8 +47,6 @@ value cannot be trusted, so the rows are rejected rather than repaired)."""
 CONCENTRATION_TO_NG_ML = {"ng/mL": 1.0, "pg/mL": 1e-3}
 """Factors turning the table's ``PCSTRESU`` units into ng/mL."""
 
-DRUGS = ("Placebo", "Dofetilide", "Quinidine Sulph", "Ranolazine", "Verapamil HCL")
-"""Treatment names as spelled in ``EXTRT``."""
 
 
 class MalformedTableError(ValueError):
@@ -164,8 +162,8 @@ def load_clinical_table(path: str | Path | None = None) -> ClinicalTable:
     frame = frame.assign(
         conc_ng_ml=frame["PCSTRESN"] * frame["PCSTRESU"].map(CONCENTRATION_TO_NG_ML),
         HR=60000.0 / frame["RR"],
-        QTcF=frame["QT"] / np.cbrt(frame["RR"] / 1000.0),
-        QTcB=frame["QT"] / np.sqrt(frame["RR"] / 1000.0),
+        QTcF=qtcf_ms(frame["QT"], frame["RR"] / 1000.0),
+        QTcB=qtcb_ms(frame["QT"], frame["RR"] / 1000.0),
     )
     usable = reason == ""
     kept = frame[usable].reset_index(drop=True)

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from .trial import BASELINE_HOURS
+from .vocabulary import MEASUREMENTS
 
-MEASURES = ("RR", "PR", "QRS", "QT", "QTcF", "JTPEAK", "TPEAKTEND", "Twave_amplitude")
+MEASURES = (*MEASUREMENTS, "QTcF")
+"""Columns paired as ``pre_<m>`` and ``post_<m>``: the table's measurements and QTcF."""
 
 
 def paired_samples(kept: pd.DataFrame) -> pd.DataFrame:

@@ -7,9 +7,7 @@ import numpy as np
 import wfdb
 
 from .registry import DATASETS, DataNotFoundError, resolve
-
-STANDARD_12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
-"""Canonical names of the 12 standard leads, in the usual order."""
+from .vocabulary import STANDARD_12
 
 _CANONICAL = {name.lower(): name for name in STANDARD_12} | {
     "vx": "X", "vy": "Y", "vz": "Z", "mlii": "MLII",

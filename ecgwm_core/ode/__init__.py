@@ -5,9 +5,9 @@ device), :func:`simulate` (heart rate to mV signal with R peaks), the parameter
 types and presets, the two integrators and the beat fitting.
 """
 from .dipole import DipoleParams, lead_matrix, project
-from .fit import EXTENDED_WAVES, FIVE_WAVES, fit_dipole, fit_single_lead
+from .fit import EXTENDED_WAVES, fit_dipole, fit_single_lead
 from .mcsharry import integrate_exponential, integrate_rk4
-from .params import WaveParams, preset, scale_for_heart_rate
+from .params import FIVE_WAVES, WaveParams, preset, scale_for_heart_rate
 from .render import constant_rr, render
 from .rr import rr_process
 from .simulate import DIPOLE_PTB, Simulation, paper_dipole, simulate

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import torch
 
+from ..data.vocabulary import STANDARD_12
 from .mcsharry import wrap_angle
 from .params import check_finite
 
 XYZ = ("X", "Y", "Z")
-LEADS_12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 DOWER_8 = {
     "I": (0.632, -0.235, 0.059),
@@ -64,7 +64,7 @@ def lead_matrix(leads: str = "12", dtype: torch.dtype = torch.float64,
     i, ii = row("I"), row("II")
     rows = [i, ii, ii - i, -(i + ii) / 2, i - ii / 2, ii - i / 2]
     rows += [row(v) for v in ("V1", "V2", "V3", "V4", "V5", "V6")]
-    return torch.stack(rows), LEADS_12
+    return torch.stack(rows), STANDARD_12
 
 
 @dataclass(frozen=True)

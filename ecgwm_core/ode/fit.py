@@ -17,9 +17,8 @@ import torch
 from ..signal.metrics import prd_percent, rmse_mv
 from .dipole import DipoleParams, dipole, lead_matrix, project
 from .mcsharry import integrate_exponential
-from .params import WaveParams, preset
+from .params import FIVE_WAVES, WaveParams, preset
 
-FIVE_WAVES = ("P", "Q", "R", "S", "T")
 EXTENDED_WAVES = ("P", "Q", "R", "S", "T1", "T2")
 """The extended set splits T into two Gaussians, which lets the T wave be asymmetric."""
 _B_RANGE = (0.01, 1.2)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-WAVE_NAMES = ("P", "Q", "R", "S", "T")
+FIVE_WAVES = ("P", "Q", "R", "S", "T")
+"""The five waves of McSharry's model and of the default dipole, in phase order."""
 HR_RANGE_BPM = (20.0, 250.0)
 """Heart rates the model accepts (bpm, inclusive)."""
 
@@ -47,7 +48,7 @@ class WaveParams:
     theta: torch.Tensor
     a: torch.Tensor
     b: torch.Tensor
-    names: tuple[str, ...] = WAVE_NAMES
+    names: tuple[str, ...] = FIVE_WAVES
 
     def __post_init__(self) -> None:
         shapes = {tuple(t.shape) for t in (self.theta, self.a, self.b)}
@@ -136,8 +137,8 @@ def scale_for_heart_rate(params: WaveParams, heart_rate_bpm: torch.Tensor) -> Wa
     WaveParams
         (B, W) scaled parameters.
     """
-    if params.names != WAVE_NAMES:
-        raise ValueError(f"heart-rate scaling is defined for waves {WAVE_NAMES}; got {params.names}")
+    if params.names != FIVE_WAVES:
+        raise ValueError(f"heart-rate scaling is defined for waves {FIVE_WAVES}; got {params.names}")
     hr = torch.as_tensor(heart_rate_bpm, dtype=params.theta.dtype, device=params.theta.device).reshape(-1, 1)
     p = params.expand(hr.shape[0])
     f = torch.sqrt(hr / 60.0)

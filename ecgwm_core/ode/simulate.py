@@ -14,7 +14,7 @@ import torch
 
 from .dipole import DipoleParams, lead_matrix
 from .mcsharry import r_wave_times
-from .params import WaveParams, check_heart_rate, preset, scale_for_heart_rate
+from .params import FIVE_WAVES, WaveParams, check_heart_rate, preset, scale_for_heart_rate
 from .render import render
 from .rr import beat_intervals, rr_process
 
@@ -28,7 +28,7 @@ DIPOLE_PTB = DipoleParams(
         [[0.5584, 0.0834, 0.2741, 0.1146, 0.5706],
          [0.3565, 0.2297, 0.0442, 1.2000, 0.3951],
          [0.3319, 0.1794, 0.0941, 0.0716, 0.4513]], dtype=torch.float64),
-    names=("P", "Q", "R", "S", "T"),
+    names=FIVE_WAVES,
 )
 """Default dipole: five waves fitted (:func:`ecgwm_core.ode.fit.fit_dipole`) to the
 real Frank X, Y, Z median beat of PTB s0010_re (HR 82 bpm); regenerate with

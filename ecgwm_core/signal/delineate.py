@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from .beats import detect_rpeaks, median_beat
 from .filters import lowpass, remove_baseline
+from .intervals import qtcb_ms, qtcf_ms
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class Delineation:
             rr_ms=1000 * rr_s, hr_bpm=60 / rr_s, pr_ms=1000 * (f.qrs_onset - f.p_onset),
             qrs_ms=1000 * (f.j_point - f.qrs_onset), qt_ms=1000 * qt, jtpeak_ms=1000 * (f.t_peak - f.j_point),
             tpeaktend_ms=1000 * (f.t_end - f.t_peak), t_amplitude_uv=1000 * f.t_amplitude,
-            qtcf_ms=1000 * qt / rr_s ** (1 / 3), qtcb_ms=1000 * qt / rr_s**0.5,
+            qtcf_ms=qtcf_ms(1000 * qt, rr_s), qtcb_ms=qtcb_ms(1000 * qt, rr_s),
         )
         return {k: float(v) for k, v in values.items()}
 

@@ -41,6 +41,7 @@ import torch
 import wfdb
 from tqdm.auto import tqdm
 
+from ..data.vocabulary import COLUMN_TO_INTERVAL
 from ..ode import DipoleParams, lead_matrix, simulate
 from ..ode.rr import beat_intervals, rr_process
 from ..signal import measure_ecg
@@ -48,9 +49,6 @@ from ..signal import measure_ecg
 FS_HZ = 500.0
 DURATION_S = 10.0
 WAVES = ("P", "Q", "R", "S", "ST", "T", "T2")
-TARGETS = {"RR": "rr_ms", "PR": "pr_ms", "QRS": "qrs_ms", "QT": "qt_ms", "JTPEAK": "jtpeak_ms",
-           "TPEAKTEND": "tpeaktend_ms", "Twave_amplitude": "t_amplitude_uv"}
-"""Clinical-table column -> the delineator's name for the same measurement."""
 _SIGMA_MS = {"P": 22.0, "ST": 45.0}
 
 
@@ -66,12 +64,15 @@ class Morphology:
     ----------
     alpha : (3, 7) dipole amplitudes of P, Q, R, S, ST, and of T and its tail T2 for a unit T height.
     precordial_gain : (6,) gains of V1-V6.
-    bias_ms : measured minus intended intervals of the calibration render, per delineator name.
+    bias_ms : measured minus intended PR, QRS, J-Tpeak and Tpeak-Tend of the calibration
+        render (ms), keyed by the delineator's names.
+    t_amplitude_ratio : measured over intended T amplitude of the calibration render.
     """
 
     alpha: np.ndarray
     precordial_gain: np.ndarray
     bias_ms: dict[str, float]
+    t_amplitude_ratio: float
 
 
 def _rotation(rng: np.random.Generator, max_deg: float) -> np.ndarray:
@@ -83,7 +84,15 @@ def _rotation(rng: np.random.Generator, max_deg: float) -> np.ndarray:
     return rz @ ry @ rx
 
 
-def _base_alpha(randid: int) -> tuple[np.ndarray, np.ndarray]:
+def subject_traits(randid: int) -> tuple[np.ndarray, np.ndarray]:
+    """A subject's random waveform traits, seeded by ``randid`` (the same for every call).
+
+    Returns
+    -------
+    (alpha, precordial_gain)
+        ``alpha`` (3, 7) dipole amplitudes in mV of P, Q, R, S, ST, T (unit 12-lead T height)
+        and T2; ``precordial_gain`` (6,) gains of V1-V6.
+    """
     rng = np.random.default_rng(_seed(f"subject-{randid}"))
     base = np.array([[0.10, -0.20, 1.0, -0.25, 0.03, 0.30],
                      [0.08, 0.05, 0.6, -0.15, 0.02, 0.20],
@@ -161,20 +170,19 @@ def _electrode_motion(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
 
 
 def _target(row: pd.Series) -> dict[str, float]:
-    return {name: float(row[col]) for col, name in TARGETS.items()}
+    return {name: float(row[col]) for col, name in COLUMN_TO_INTERVAL.items()}
 
 
 def subject_morphology(randid: int, reference: dict[str, float]) -> Morphology:
     """A subject's traits and its delineator bias, calibrated on one noise-free render of ``reference``."""
-    alpha, gains = _base_alpha(randid)
+    alpha, gains = subject_traits(randid)
     ecg = _render([_params(alpha, reference, reference["rr_ms"])], [reference["rr_ms"]], gains[None],
                   [_seed(f"calibrate-{randid}")], noise=False)[0]
     measured = measure_ecg(ecg, FS_HZ)
     if measured["quality"] != "ok":
         raise ValueError(f"subject {randid}: calibration render could not be measured ({measured['quality']})")
     bias = {k: measured[k] - reference[k] for k in ("pr_ms", "qrs_ms", "jtpeak_ms", "tpeaktend_ms")}
-    bias["t_amplitude_ratio"] = measured["t_amplitude_uv"] / reference["t_amplitude_uv"]
-    return Morphology(alpha, gains, bias)
+    return Morphology(alpha, gains, bias, measured["t_amplitude_uv"] / reference["t_amplitude_uv"])
 
 
 def render_twins(kept: pd.DataFrame, noise: bool = True, progress: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
@@ -194,13 +202,13 @@ def render_twins(kept: pd.DataFrame, noise: bool = True, progress: bool = True) 
     """
     out, order = [], []
     for randid, rows in tqdm(kept.groupby("RANDID"), desc="twins", disable=not progress):
-        reference = {k: float(np.median([_target(r)[k] for _, r in rows.iterrows()])) for k in TARGETS.values()}
+        reference = {k: float(np.median([_target(r)[k] for _, r in rows.iterrows()])) for k in COLUMN_TO_INTERVAL.values()}
         morph = subject_morphology(int(randid), reference)
         params, rrs, seeds = [], [], []
         for _, row in rows.iterrows():
             target = _target(row)
             corrected = {k: target[k] - morph.bias_ms.get(k, 0.0) for k in target}
-            corrected["t_amplitude_uv"] = target["t_amplitude_uv"] / morph.bias_ms["t_amplitude_ratio"]
+            corrected["t_amplitude_uv"] = target["t_amplitude_uv"] / morph.t_amplitude_ratio
             params.append(_params(morph.alpha, corrected, target["rr_ms"]))
             rrs.append(target["rr_ms"])
             seeds.append(_seed(str(row["EGREFID"])))
