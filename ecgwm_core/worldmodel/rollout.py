@@ -53,9 +53,10 @@ def baseline_from_beats(model: WorldModel, beats: np.ndarray, rr_s: np.ndarray, 
     """:class:`Baseline` from represented pre-dose ECGs ((r, 12, M) beats, (r,) RR) and one centred beat."""
     s = model.state(beats, rr_s)
     recon, rr = model.decode_state(s)
-    qtcf = [m["qtcf_ms"] for m in measure_beats(recon, rr, model.config.representation)]
+    qtcf = np.array([m["qtcf_ms"] for m in measure_beats(recon, rr, model.config.representation)])
     prior = fit_prior([centred], model.config.data.anchor_fit_iterations)[0]
-    return Baseline(s.mean(0), prior, float(rr_s[0]), float(np.nanmean(qtcf)), np.asarray(beats))
+    qtcf_ms = float(np.nanmean(qtcf)) if np.isfinite(qtcf).any() else float("nan")  # NaN: none measurable
+    return Baseline(s.mean(0), prior, float(rr_s[0]), qtcf_ms, np.asarray(beats))
 
 
 def baseline_from_strips(model: WorldModel, signals: np.ndarray, fs: float) -> Baseline:
