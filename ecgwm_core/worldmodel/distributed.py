@@ -30,13 +30,20 @@ Commands (``MIMIC-IV-ECG`` under ``$ECGWM_DATA/mimic-iv-ecg``)::
     torchrun --standalone --nproc-per-node=2 -m ecgwm_core.worldmodel.distributed \\
         --out runs/ae-cpu --batch-size 4 --max-steps 20 --limit 200
 
-The checkpoint folder (``--out``) holds ``model.safetensors`` and
-``config.json`` (model, window and training configuration, world size, global
-batch, steps and the loss curve).
+The command trains the world model's beat autoencoder
+(:class:`~ecgwm_core.worldmodel.autoencoder.BeatAutoencoder` of ``--config``,
+default ``paper``) on the records' 12-lead median beats. Rank 0 writes into
+``--out``: ``autoencoder.safetensors`` (weights), ``autoencoder.json`` (world
+model, representation and training configuration, world size, global batch,
+steps, sha256 of the weights) and ``autoencoder_curve.json`` (loss per step,
+MSE in mV²): the files :func:`ecgwm_core.worldmodel.train` resumes from, so
+``ecgwm train --config paper --resume --out DIR`` goes on from the pretrained
+autoencoder to the diffusion model.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -54,6 +61,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from ..data import DataNotFoundError
+from .autoencoder import BeatAutoencoder
+from .config import CONFIGS, get_config
 from .streaming import StreamingECGDataset
 
 AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -237,19 +247,28 @@ def _as_dict(config: Any) -> Any:
     return asdict(config) if is_dataclass(config) and not isinstance(config, type) else config
 
 
-def save_checkpoint(out: Path, model: nn.Module, config: dict[str, Any]) -> None:
-    """Write ``model.safetensors`` (weights) and ``config.json`` into ``out`` (created if needed).
+def save_checkpoint(out: Path, model: nn.Module, info: dict[str, Any], losses: list[float],
+                    name: str = "autoencoder") -> None:
+    """Write ``{name}.safetensors``, ``{name}.json`` and ``{name}_curve.json`` into ``out``.
+
+    The names match what :func:`ecgwm_core.worldmodel.train` reads back with
+    ``resume=True`` (``autoencoder.safetensors``, ``autoencoder_curve.json``), so
+    an autoencoder pretrained here is picked up by ``ecgwm train --resume --out DIR``.
 
     Parameters
     ----------
-    out : checkpoint folder.
+    out : checkpoint folder (created if needed).
     model : the unwrapped model (not the DDP wrapper) whose ``state_dict`` is saved.
-    config : JSON-serialisable description of the run.
+    info : JSON-serialisable description of the run; the weights' sha256 is added.
+    losses : the loss curve, one value per step.
+    name : file stem.
     """
     out.mkdir(parents=True, exist_ok=True)
-    weights = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
-    save_file(weights, str(out / "model.safetensors"))
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+    weights = out / f"{name}.safetensors"
+    save_file({key: t.detach().cpu().contiguous() for key, t in model.state_dict().items()}, str(weights))
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    (out / f"{name}.json").write_text(json.dumps(info | {"sha256": digest}, indent=2) + "\n")
+    (out / f"{name}_curve.json").write_text(json.dumps(losses))
 
 
 def train(
@@ -271,8 +290,8 @@ def train(
     config : training settings.
     env : from :func:`init_distributed`.
     out : checkpoint folder (``None``: no checkpoints).
-    model_config : the model's configuration, stored in ``config.json``
-        (default: ``model.config`` if the model has one).
+    model_config : the model's configuration (dataclass or dict), stored in
+        ``autoencoder.json``.
 
     Returns
     -------
@@ -296,8 +315,8 @@ def train(
     amp_dtype = AMP_DTYPES[config.amp_dtype]
     scaler = torch.amp.GradScaler(env.device.type, enabled=config.amp and amp_dtype == torch.float16)
     described = {
-        "model": _as_dict(model_config if model_config is not None else getattr(model, "config", None)),
-        "window": _as_dict(dataset.window),
+        "model": _as_dict(model_config),
+        "representation": _as_dict(dataset.representation),
         "train": _as_dict(config),
         "world_size": env.world_size,
         "global_batch_size": config.batch_size * env.world_size,
@@ -307,8 +326,8 @@ def train(
 
     def checkpoint() -> None:
         if out is not None and env.is_main:
-            save_checkpoint(out, model, described | {"steps": result.steps, "epochs": result.epochs,
-                                                     "losses": result.losses})
+            save_checkpoint(out, model, described | {"steps": result.steps, "epochs": result.epochs},
+                            result.losses)
 
     per_epoch = len(dataset.rank_batches())
     total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)
@@ -346,3 +365,67 @@ def train(
     if env.distributed:
         dist.barrier()
     return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecgwm_core.worldmodel.distributed",
+        description="Train the world model's beat autoencoder on MIMIC-IV-ECG ($ECGWM_DATA/mimic-iv-ecg) "
+                    "with DDP; start it with torchrun (commands in the module docstring).",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="checkpoint folder (written by rank 0)")
+    parser.add_argument("--config", default="paper", choices=sorted(CONFIGS), help="world-model config")
+    parser.add_argument("--batch-size", type=int, help="records per rank and step (default: the config's "
+                        "autoencoder batch); the global batch is this x the number of processes")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps")
+    parser.add_argument("--lr", type=float, help="AdamW learning rate (default: the config's)")
+    parser.add_argument("--seed", type=int, help="seed (default: the config's)")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, help="mixed precision (default: the config's)")
+    parser.add_argument("--amp-dtype", default="bfloat16", choices=sorted(AMP_DTYPES))
+    parser.add_argument("--num-workers", type=int, default=4, help="DataLoader workers per process")
+    parser.add_argument("--limit", type=int, help="use only the first N records of record_list.csv")
+    parser.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: per epoch)")
+    parser.add_argument("--backend", choices=("nccl", "gloo"), help="default: nccl with CUDA, else gloo")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m ecgwm_core.worldmodel.distributed`` (one process of the job).
+
+    Returns
+    -------
+    int
+        0 on success, 2 (with one line on stderr) if the data or an option is unusable.
+    """
+    args = _parser().parse_args(argv)
+    world = get_config(args.config)
+    env = init_distributed(args.backend)
+    try:
+        try:
+            config = DDPConfig(
+                batch_size=args.batch_size or world.autoencoder.batch, epochs=args.epochs, max_steps=args.max_steps,
+                lr=args.lr if args.lr is not None else world.autoencoder.lr,
+                seed=args.seed if args.seed is not None else world.seed,
+                amp=world.amp if args.amp is None else args.amp, amp_dtype=args.amp_dtype,
+                num_workers=args.num_workers, checkpoint_every=args.checkpoint_every,
+            )
+            dataset = StreamingECGDataset.from_mimic(config.batch_size, limit=args.limit,
+                                                     representation=world.representation, seed=config.seed,
+                                                     drop_last=True)
+        except (DataNotFoundError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        torch.manual_seed(config.seed)
+        model = BeatAutoencoder(world.autoencoder, world.representation)
+        result = train(model, dataset, config, env, args.out, model_config=world.to_dict())
+    finally:
+        shutdown(env)
+    if env.is_main:
+        print(f"{result.steps} steps x global batch {config.batch_size * env.world_size} in {result.seconds:.1f} s, "
+              f"final loss {result.losses[-1] * 1e6:.0f} uV^2; checkpoint in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,8 +3,9 @@
 MIMIC-IV-ECG holds about 800,000 10-s 12-lead ECGs: too many to hold in
 memory, so :class:`StreamingECGDataset` reads them from disk batch by batch
 with the project's loader (:func:`ecgwm_core.data.load_mimic_ecg`) and turns
-each into the autoencoder's input with :func:`preprocess` (12 standard leads
-in mV, baseline removed, resampled, cut to a fixed window).
+each into the autoencoder's input with :func:`preprocess` (the 12-lead median
+beat in mV, built as :mod:`ecgwm_core.worldmodel.representation` builds every
+ECG the world model sees).
 
 Sharding
 --------
@@ -30,8 +31,8 @@ Hence:
   in :mod:`ecgwm_core.worldmodel.distributed` stops an epoch as soon as any
   rank runs out.
 
-Unreadable records (missing or corrupt files, missing leads, too short,
-non-finite samples) are skipped with an :class:`UnreadableRecordWarning` that
+Unreadable records (missing or corrupt files, missing leads, non-finite
+samples, fewer than 3 complete beats) are skipped with an :class:`UnreadableRecordWarning` that
 counts them; a batch that lost records is yielded smaller, and a batch that
 lost all of them is not yielded.
 """
@@ -39,7 +40,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -47,7 +47,8 @@ import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ..data import STANDARD_12, Recording, load_mimic_ecg, load_mimic_record_list
-from ..signal import lowpass, remove_baseline, resample
+from .config import RepresentationConfig
+from .representation import strip_beats
 
 _READ_ERRORS = (OSError, ValueError, LookupError, EOFError)
 """What reading or preprocessing a damaged record raises (``wfdb`` raises all four kinds)."""
@@ -61,75 +62,42 @@ class UnreadableRecordWarning(UserWarning):
     """A record was skipped because it could not be read or preprocessed."""
 
 
-@dataclass(frozen=True)
-class ECGWindow:
-    """What the model takes as input: 12 leads in mV, ``n_samples`` at ``fs``.
+def preprocess(recording: Recording, representation: RepresentationConfig) -> np.ndarray:
+    """One record as the autoencoder's input: the 12-lead median beat in mV.
 
-    Attributes
-    ----------
-    fs : sampling rate of the model input in Hz (records are resampled to it).
-    n_samples : samples per lead; the first ``n_samples / fs`` seconds of each
-        record are kept (MIMIC-IV-ECG records are 10 s at 500 Hz, 5,000 samples).
-    highpass_hz : baseline-removal cutoff in Hz (``None`` keeps the baseline).
-    lowpass_hz : low-pass cutoff in Hz before resampling (``None``: only the
-        resampler's anti-aliasing filter).
-    """
-
-    fs: float = 500.0
-    n_samples: int = 5000
-    highpass_hz: float | None = 0.5
-    lowpass_hz: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.fs <= 0 or self.n_samples <= 0:
-            raise ValueError(f"fs and n_samples must be > 0; got fs={self.fs} Hz, n_samples={self.n_samples}")
-        if self.lowpass_hz is not None and not 0 < self.lowpass_hz < self.fs / 2:
-            raise ValueError(f"lowpass_hz must be between 0 and fs/2 = {self.fs / 2:g} Hz; got {self.lowpass_hz}")
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the window in seconds."""
-        return self.n_samples / self.fs
-
-
-def preprocess(recording: Recording, window: ECGWindow) -> np.ndarray:
-    """One record as a model input: the 12 standard leads in mV, filtered, resampled and cut.
+    The 12 standard leads are put in :data:`~ecgwm_core.data.STANDARD_12`
+    order and handed to :func:`~ecgwm_core.worldmodel.representation.strip_beats`
+    (the delineator's 0.5-40 Hz filters, resampling to ``representation.fs_hz``,
+    median over beats in the fixed window around R), exactly as the world model
+    represents its training ECGs.
 
     Parameters
     ----------
-    recording : a 12-lead record (any lead order, any sampling rate).
-    window : the model's input format.
+    recording : a 12-lead record (any lead order, any sampling rate, ≥ 3 beats).
+    representation : the beat window.
 
     Returns
     -------
     np.ndarray
-        ``(12, window.n_samples)`` float32 in mV, leads in
-        :data:`~ecgwm_core.data.STANDARD_12` order.
+        ``(12, representation.samples)`` float32 median beat in mV.
 
     Raises
     ------
     UnusableRecordError
-        If a standard lead is missing, a sample is not finite, or the record is
-        shorter than the window.
+        If a standard lead is missing, a sample is not finite, or fewer than 3
+        complete beats are found.
     """
     missing = [name for name in STANDARD_12 if name not in recording.leads]
     if missing:
         raise UnusableRecordError(f"record {recording.name} lacks lead(s) {', '.join(missing)}")
-    if recording.duration_s < window.duration_s:
-        raise UnusableRecordError(
-            f"record {recording.name} lasts {recording.duration_s:.2f} s, shorter than the "
-            f"{window.duration_s:.2f}-s model window"
-        )
     signal = np.stack([recording.lead(name) for name in STANDARD_12])
     if not np.isfinite(signal).all():
         raise UnusableRecordError(f"record {recording.name} has non-finite samples (NaN or inf)")
-    if window.highpass_hz is not None:
-        signal = remove_baseline(signal, recording.fs, window.highpass_hz)
-    if window.lowpass_hz is not None:
-        signal = lowpass(signal, recording.fs, window.lowpass_hz)
-    if recording.fs != window.fs:
-        signal = resample(signal, recording.fs, window.fs)
-    return np.ascontiguousarray(signal[:, : window.n_samples], dtype=np.float32)
+    try:
+        beats, _, _ = strip_beats(signal[None], recording.fs, representation)
+    except ValueError as error:
+        raise UnusableRecordError(f"record {recording.name}: {error}") from error
+    return beats[0]
 
 
 def _process_group() -> tuple[int, int]:
@@ -140,9 +108,9 @@ def _process_group() -> tuple[int, int]:
 
 
 class StreamingECGDataset(IterableDataset):
-    """Batches of preprocessed ECGs read from WFDB records, sharded by rank and worker.
+    """Batches of median beats read from WFDB records, sharded by rank and worker.
 
-    Yields ``(b, 12, window.n_samples)`` float32 tensors in mV with
+    Yields ``(b, 12, representation.samples)`` float32 tensors in mV with
     ``b <= batch_size`` (smaller only for the last batch or when records were
     skipped). Use it with ``DataLoader(dataset, batch_size=None,
     num_workers=W)``: the dataset batches by itself (see the module docstring
@@ -154,7 +122,7 @@ class StreamingECGDataset(IterableDataset):
         column, e.g. ``files/p1000/p10000032/s40689238/40689238``).
     batch_size : records per batch on each rank (the global batch is
         ``batch_size × world_size``).
-    window : the model input format.
+    representation : the beat window (the world model's ``config.representation``).
     seed : seed of the per-epoch shuffle (same on every rank).
     rank, world_size : this process's shard; by default the default process
         group's, or ``0, 1`` without one.
@@ -168,7 +136,7 @@ class StreamingECGDataset(IterableDataset):
         paths: Sequence[str],
         batch_size: int,
         *,
-        window: ECGWindow = ECGWindow(),
+        representation: RepresentationConfig = RepresentationConfig(),
         seed: int = 0,
         rank: int | None = None,
         world_size: int | None = None,
@@ -190,7 +158,7 @@ class StreamingECGDataset(IterableDataset):
             )
         self.paths = np.asarray(list(paths), dtype=object)
         self.batch_size = batch_size
-        self.window = window
+        self.representation = representation
         self.seed = seed
         self.drop_last = drop_last
         self.loader = loader
@@ -238,7 +206,7 @@ class StreamingECGDataset(IterableDataset):
     def _read(self, path: str) -> np.ndarray | None:
         """One preprocessed record, or ``None`` (with a counted warning) if it is unusable."""
         try:
-            return preprocess(self.loader(path), self.window)
+            return preprocess(self.loader(path), self.representation)
         except _READ_ERRORS as error:
             self.skipped += 1
             warnings.warn(
