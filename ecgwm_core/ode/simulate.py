@@ -81,10 +81,46 @@ class Simulation:
     wave_names: tuple[str, ...]
 
 
-def _check(name: str, value: float, low: float = 0.0, strict: bool = True) -> None:
-    ok = math.isfinite(value) and (value > low if strict else value >= low)
+MIN_FS_HZ = 128.0
+"""Accuracy floor of the fast integrator: within 1 µV of ``solve_ivp`` from 128 Hz up (see ``simulate``)."""
+MAX_MEMORY_GB = 4.0
+"""Default ceiling (GB) on :func:`simulation_bytes`; pass ``max_memory_gb`` to raise it."""
+WORKING_ARRAYS = 20
+"""Float arrays of one ECG's length that rendering holds at its peak besides two copies of the
+output (measured: ~175 bytes per sample for one lead, ~300 for 12 leads, at float64)."""
+
+
+def _real(name: str, value: object) -> float:
+    """``value`` as a Python float; ``TypeError`` naming ``name`` unless it is a real number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _integer(name: str, value: object, low: int) -> int:
+    """``value`` as a Python int >= ``low``; Python and NumPy integers are accepted."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value}")
+    return int(value)
+
+
+def _check(name: str, value: object, low: float = 0.0, strict: bool = True) -> float:
+    """``value`` as a float after checking that it is finite and above ``low`` (or at least ``low``)."""
+    number = _real(name, value)
+    ok = math.isfinite(number) and (number > low if strict else number >= low)
     if not ok:
         raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {low:g}; got {value}")
+    return number
+
+
+def simulation_bytes(n: int, duration_s: float, fs: float, leads: str, dtype: torch.dtype = torch.float64) -> int:
+    """Estimated peak memory (bytes) of :func:`simulate`: two copies of the (n, L, N) output plus
+    :data:`WORKING_ARRAYS` arrays of (n, N), at the element size of ``dtype``."""
+    n_leads = {"1": 1, "12": 12, "xyz": 3}[leads]
+    samples = int(round(duration_s * fs))
+    return int(n) * samples * (2 * n_leads + WORKING_ARRAYS) * torch.finfo(dtype).bits // 8
 
 
 def simulate(
@@ -104,16 +140,17 @@ def simulate(
     rr: torch.Tensor | None = None,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str | None = None,
+    max_memory_gb: float = MAX_MEMORY_GB,
 ) -> Simulation:
     """Simulate ``n`` independent ECGs from the ODE prior.
 
     Parameters
     ----------
-    n : number of ECGs (batch size).
-    duration_s : length in s.
-    fs : sampling frequency in Hz. The fast integrator is exact up to a
-        smooth remainder and runs at this rate (within 1 µV of ``solve_ivp``
-        from 128 Hz up), so nothing is decimated.
+    n : number of ECGs (batch size); Python or NumPy integer.
+    duration_s : length in s; at least one beat (60 / ``heart_rate``) unless ``rr`` is given.
+    fs : sampling frequency in Hz, at least :data:`MIN_FS_HZ` (128). The fast
+        integrator is exact up to a smooth remainder and runs at this rate
+        (within 1 µV of ``solve_ivp`` from 128 Hz up), so nothing is decimated.
     heart_rate : mean heart rate in bpm (20-250).
     hr_std : heart-rate standard deviation in bpm (0 for a constant RR).
     lf_hf : LF/HF ratio of the RR spectrum.
@@ -130,23 +167,46 @@ def simulate(
         the random RR process, and its dtype and device win over ``dtype`` and ``device``.
     dtype : ``torch.float64`` (default) or ``torch.float32``.
     device : torch device of every output tensor (default: the CPU).
+    max_memory_gb : refuse when :func:`simulation_bytes` exceeds this many GB
+        (default :data:`MAX_MEMORY_GB`); raise it to simulate more at once.
+
+    Numbers may be Python or NumPy scalars.
 
     Returns
     -------
     Simulation
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (the message names it).
+    ValueError
+        If an argument is out of range, or the estimated memory exceeds ``max_memory_gb``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}")
-    n = int(n)
-    _check("duration_s", duration_s)
-    _check("fs", fs)
-    _check("wander_mv", wander_mv, strict=False)
-    _check("wander_hz", wander_hz, strict=False)
+    n = _integer("n", n, 1)
+    seed = _integer("seed", seed, 0)
+    duration_s = _check("duration_s", duration_s)
+    fs = _check("fs", fs)
+    wander_mv = _check("wander_mv", wander_mv, strict=False)
+    wander_hz = _check("wander_hz", wander_hz, strict=False)
+    heart_rate = _real("heart_rate", heart_rate)
     check_heart_rate(heart_rate)
     if leads not in ("1", "12", "xyz"):
         raise ValueError(f"leads must be '1', '12' or 'xyz'; got {leads!r}")
     if method not in ("exponential", "rk4"):
         raise ValueError(f"method must be 'exponential' or 'rk4'; got {method!r}")
+    if fs < MIN_FS_HZ:
+        raise ValueError(f"fs {fs:g} Hz is below the model's accuracy floor of {MIN_FS_HZ:g} Hz; "
+                         f"simulate at >= {MIN_FS_HZ:g} Hz and resample afterwards if you need less")
+    if rr is None and duration_s < 60.0 / heart_rate:
+        raise ValueError(f"duration_s {duration_s:g} s is shorter than one beat at {heart_rate:g} bpm "
+                         f"({60.0 / heart_rate:.3g} s); ask for at least one beat")
+    needed = simulation_bytes(n, duration_s, fs, leads, rr.dtype if rr is not None else dtype)
+    limit = _check("max_memory_gb", max_memory_gb)
+    if needed > limit * 1e9:
+        raise ValueError(f"{n} ECG(s) of {duration_s:g} s at {fs:g} Hz ({leads} lead(s)) need about "
+                         f"{needed / 1e9:.3g} GB, over the {limit:g} GB limit; simulate fewer or shorter ECGs "
+                         "in batches, or raise max_memory_gb (CLI: --max-memory)")
     if rr is None:
         rr = beat_intervals(rr_process(duration_s + 3.0, heart_rate, hr_std, lf_hf, seed, n), duration_s)
         rr = rr.to(device=device, dtype=dtype)
