@@ -1,18 +1,74 @@
-"""Every book figure by name, so ``ecgwm figure NAME --out FILE.png`` can regenerate it.
+"""Every book figure by name, with its chapter and caption, so that it can be regenerated.
 
-Each entry builds its figure from the bundled real data (or the model) with
-the same library calls the chapter makes.
+``ecgwm figure NAME --out FILE.png`` rebuilds one figure and ``ecgwm figure all
+--out DIR`` every figure (PNG + PDF + a manifest), with the same library calls
+the chapters make. To add a figure, write a function returning a matplotlib
+``Figure`` and add an entry to :data:`FIGURES`:
+``"my-id": FigureEntry(my_function, "book/05_x")``. The caption defaults to the
+function's docstring (first paragraph) and must say whether the figure shows
+real data, a model output, semi-synthetic data or a schematic. A function with
+a ``quick`` keyword is called with ``quick=not paper`` (paper-scale figures).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import inspect
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .data import ACTIVE_DRUGS, PLACEBO, load_clinical_table, load_mitdb, load_ptb
 from .data.plots import plot_change_timecourse, plot_jtpeak_vs_tpeaktend
 from .data.trial import change_from_baseline
 from .plotting.ecgpaper import plot_12lead, plot_strip
+from .plotting.overview import plot_method_overview
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """A registered book figure: the function that builds it, its chapter and its caption.
+
+    Parameters
+    ----------
+    build : callable
+        Returns a matplotlib ``Figure``; if it takes a ``quick`` keyword it is
+        called with ``quick=not paper``.
+    chapter : str
+        The ``_toc.yml`` entry that shows the figure, e.g. ``"book/01_data"``.
+    caption : str, optional
+        One-sentence caption naming the provenance (real / model /
+        semi-synthetic / schematic); default: the docstring's first paragraph.
+    """
+
+    build: Callable[..., Figure]
+    chapter: str
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.caption:
+            doc = inspect.getdoc(self.build) or ""
+            caption = " ".join(doc.split("\n\n")[0].split())
+            if not caption:
+                raise ValueError(f"{self.source}: give a caption or a docstring to caption the figure")
+            object.__setattr__(self, "caption", caption)
+
+    @property
+    def source(self) -> str:
+        """Dotted name of the function that builds the figure."""
+        return f"{self.build.__module__}.{self.build.__qualname__}"
+
+    @property
+    def scales(self) -> bool:
+        """Whether the figure has a paper-scale variant (its function takes ``quick``)."""
+        return "quick" in inspect.signature(self.build).parameters
+
+    def __call__(self, paper: bool = False) -> Figure:
+        """Build the figure (paper scale when ``paper`` and the figure has one)."""
+        return self.build(quick=not paper) if self.scales else self.build()
 
 
 def ptb_12lead() -> Figure:
@@ -29,19 +85,19 @@ def mitdb_100_strip() -> Figure:
 
 
 def trial_delta_qtcf() -> Figure:
-    """Mean ΔQTcF vs hours after dose per ECGRDVQ treatment, 95 % CIs."""
+    """Mean ΔQTcF vs hours after dose per ECGRDVQ treatment, 95 % CIs (real data)."""
     effects = change_from_baseline(load_clinical_table().kept, "QTcF")
     return plot_change_timecourse(effects, "ΔQTcF (ms)")
 
 
 def trial_delta_pr() -> Figure:
-    """Mean ΔPR vs hours after dose, verapamil and placebo, 95 % CIs."""
+    """Mean ΔPR vs hours after dose, verapamil and placebo, 95 % CIs (real data)."""
     effects = change_from_baseline(load_clinical_table().kept, "PR")
     return plot_change_timecourse(effects, "ΔPR (ms)", drugs=[PLACEBO, "Verapamil HCL"])
 
 
 def trial_jtpeak_vs_tpeaktend() -> Figure:
-    """Mean ΔJ-Tpeak vs ΔTpeak-Tend per treatment over the post-dose time points."""
+    """Mean ΔJ-Tpeak vs ΔTpeak-Tend per treatment over the post-dose time points (real data)."""
     kept = load_clinical_table().kept
     return plot_jtpeak_vs_tpeaktend(
         change_from_baseline(kept, "JTPEAK"), change_from_baseline(kept, "TPEAKTEND")
@@ -131,20 +187,81 @@ def actions_ode_effect() -> Figure:
     return plot_action_effect(renderings)
 
 
-FIGURES: dict[str, Callable[[], Figure]] = {
-    "ptb-12lead": ptb_12lead,
-    "mitdb-100": mitdb_100_strip,
-    "trial-dqtcf": trial_delta_qtcf,
-    "trial-dpr": trial_delta_pr,
-    "trial-jtpeak-tpte": trial_jtpeak_vs_tpeaktend,
-    "ode-limit-cycle": ode_limit_cycle,
-    "ode-wave-buildup": ode_wave_buildup,
-    "ode-rr": ode_rr,
-    "ode-hr-sweep": ode_hr_sweep,
-    "ode-12lead": ode_12lead,
-    "ode-ptb-fit": ode_ptb_fit,
-    "actions-pk": actions_pk,
-    "actions-cqtc": actions_cqtc,
-    "actions-ode-effect": actions_ode_effect,
+FIGURES: dict[str, FigureEntry] = {
+    "ptb-12lead": FigureEntry(ptb_12lead, "book/01_data"),
+    "mitdb-100": FigureEntry(mitdb_100_strip, "book/01_data"),
+    "trial-dqtcf": FigureEntry(trial_delta_qtcf, "book/01_data"),
+    "trial-dpr": FigureEntry(trial_delta_pr, "book/01_data"),
+    "trial-jtpeak-tpte": FigureEntry(trial_jtpeak_vs_tpeaktend, "book/01_data"),
+    "ode-limit-cycle": FigureEntry(ode_limit_cycle, "book/02_ode_prior"),
+    "ode-wave-buildup": FigureEntry(ode_wave_buildup, "book/02_ode_prior"),
+    "ode-rr": FigureEntry(ode_rr, "book/02_ode_prior"),
+    "ode-hr-sweep": FigureEntry(ode_hr_sweep, "book/02_ode_prior"),
+    "ode-12lead": FigureEntry(ode_12lead, "book/02_ode_prior"),
+    "ode-ptb-fit": FigureEntry(ode_ptb_fit, "book/02_ode_prior"),
+    "actions-pk": FigureEntry(actions_pk, "book/04_actions"),
+    "actions-cqtc": FigureEntry(actions_cqtc, "book/04_actions"),
+    "actions-ode-effect": FigureEntry(actions_ode_effect, "book/04_actions"),
+    "method-overview": FigureEntry(plot_method_overview, "book/00_framework"),
 }
-"""Figure name -> function building it."""
+"""Figure id -> registered figure (function, chapter, caption)."""
+
+MANIFEST_FIELDS = ("id", "chapter", "caption", "source", "png", "pdf")
+"""Columns of the manifest written by :func:`export_figures`."""
+
+
+def export_figures(out_dir: str | Path, paper: bool = False, names: Iterable[str] | None = None,
+                   dpi: int = 150) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """Build figures and write each as ``ID.png`` and ``ID.pdf`` plus ``manifest.json``/``.csv``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into (created if missing).
+    paper : bool
+        Build paper-scale variants where a figure has one.
+    names : iterable of str, optional
+        Figure ids to build (default: all of :data:`FIGURES`, in order).
+    dpi : int
+        Resolution of the PNG files.
+
+    Returns
+    -------
+    rows : list of dict
+        One manifest row per written figure (:data:`MANIFEST_FIELDS`; file names
+        relative to ``out_dir``).
+    failures : dict
+        Figure id -> error message for figures that could not be built; the
+        others are still written.
+
+    Raises
+    ------
+    KeyError
+        If a name is not a registered figure.
+    """
+    names = list(FIGURES) if names is None else list(names)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise KeyError(f"unknown figure(s) {unknown}; known: {', '.join(FIGURES)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, failures = [], {}
+    for name in names:
+        entry = FIGURES[name]
+        try:
+            fig = entry(paper=paper)
+        except Exception as error:  # one broken figure must not hide the others
+            failures[name] = f"{type(error).__name__}: {error}"
+            continue
+        for ext in ("png", "pdf"):
+            fig.savefig(out / f"{name}.{ext}", dpi=dpi)
+        plt.close(fig)
+        rows.append({"id": name, "chapter": entry.chapter, "caption": entry.caption,
+                     "source": entry.source, "png": f"{name}.png", "pdf": f"{name}.pdf"})
+    (out / "manifest.json").write_text(json.dumps({"paper": paper, "figures": rows}, indent=1,
+                                                  ensure_ascii=False) + "\n")
+    with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows, failures
