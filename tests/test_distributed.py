@@ -156,13 +156,13 @@ def test_unreadable_records_are_skipped_with_a_counted_warning(env_data, mimic):
 def run_main(data, out, batch_size: int, processes: int = 1) -> list[float]:
     """Train with ``python -m ecgwm_core.worldmodel.distributed`` (under torchrun if ``processes > 1``)."""
     args = ["--config", "quick", "--out", str(out), "--batch-size", str(batch_size), "--epochs", "2",
-            "--seed", str(SEED), "--lr", "3e-3", "--no-amp", "--checkpoint-every", "0"]
+            "--seed", str(SEED), "--lr", "3e-3", "--no-amp", "--checkpoint-every", "0", "--device", "cpu"]
     if processes == 1:
         assert main([*args, "--num-workers", "0"]) == 0
     else:
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}"]
-        done = subprocess.run([*launcher, "-m", "ecgwm_core.worldmodel.distributed", *args, "--num-workers", "2",
-                               "--backend", "gloo"], env=os.environ | {"ECGWM_DATA": str(data)},
+        done = subprocess.run([*launcher, "-m", "ecgwm_core.worldmodel.distributed", *args, "--num-workers", "2"],
+                              env=os.environ | {"ECGWM_DATA": str(data)},
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((out / "autoencoder_curve.json").read_text())
@@ -199,8 +199,10 @@ def test_missing_mimic_exits_with_code_2(tmp_path, monkeypatch, capsys):
 def test_single_process_without_torchrun(monkeypatch):
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         monkeypatch.delenv(name, raising=False)
-    env = init_distributed()
-    assert (env.rank, env.world_size, env.distributed, env.is_main) == (0, 1, False, True)
+    env = init_distributed("cpu")
+    assert (env.rank, env.world_size, env.distributed, env.is_main, env.device.type) == (0, 1, False, True, "cpu")
+    with pytest.raises(ValueError, match="device must be"):
+        init_distributed("tpu")
 
 
 def test_dataset_sharded_for_another_world_is_refused():

@@ -9,8 +9,9 @@ and one step equals one step of a single process on the *global* batch
 (per-rank batch × world size). Rank 0 alone draws the progress bar and writes
 checkpoints (``safetensors`` weights + JSON config).
 
-Backend and device: ``nccl`` and ``cuda:$LOCAL_RANK`` where CUDA is
-available, else ``gloo`` on the CPU. Without ``torchrun`` (no ``RANK`` /
+Backend and device: ``nccl`` and ``cuda:$LOCAL_RANK`` on GPUs, ``gloo`` on
+the CPU (``--device``, default the config's: ``auto`` for ``paper``, i.e.
+CUDA where available). Without ``torchrun`` (no ``RANK`` /
 ``WORLD_SIZE`` in the environment) the loop runs as one process without a
 process group.
 
@@ -26,9 +27,9 @@ Commands (``MIMIC-IV-ECG`` under ``$ECGWM_DATA/mimic-iv-ecg``)::
         --rdzv-backend=c10d --rdzv-endpoint=HOST0:29500 --rdzv-id=ecgwm-ae \\
         -m ecgwm_core.worldmodel.distributed --out runs/ae-mimic --batch-size 32 --amp
 
-    # CPU only, 2 processes with gloo (what the tests check)
+    # CPU only, 2 processes with gloo (what tests/test_distributed.py runs)
     torchrun --standalone --nproc-per-node=2 -m ecgwm_core.worldmodel.distributed \\
-        --out runs/ae-cpu --batch-size 4 --max-steps 20 --limit 200
+        --device cpu --config quick --out runs/ae-cpu --batch-size 4 --max-steps 20 --limit 200
 
 The command trains the world model's beat autoencoder
 (:class:`~ecgwm_core.worldmodel.autoencoder.BeatAutoencoder` of ``--config``,
@@ -106,43 +107,46 @@ class DistEnv:
         return self.backend is not None
 
 
-def init_distributed(backend: str | None = None) -> DistEnv:
+def init_distributed(device: str = "auto") -> DistEnv:
     """Join the job that ``torchrun`` started, or run as a single process without it.
 
     Parameters
     ----------
-    backend : ``"nccl"`` or ``"gloo"``; default ``nccl`` where CUDA is available, else ``gloo``.
+    device : ``"cuda"`` (GPU ``$LOCAL_RANK``, backend ``nccl``), ``"cpu"``
+        (backend ``gloo``) or ``"auto"`` (``cuda`` where available, else ``cpu``),
+        as :class:`~ecgwm_core.worldmodel.config.WorldModelConfig` names devices.
 
     Returns
     -------
     DistEnv
-        Rank, world size and device of this process (``cuda:$LOCAL_RANK`` or CPU).
+        Rank, world size, device and backend of this process.
 
     Raises
     ------
     ValueError
-        If ``LOCAL_RANK`` names a GPU this machine does not have, or the backend is unknown.
+        If ``device`` is unknown, ``"cuda"`` is asked for without CUDA, or
+        ``LOCAL_RANK`` names a GPU this machine does not have.
     """
-    cuda = torch.cuda.is_available()
-    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
-        return DistEnv(0, 0, 1, torch.device("cuda:0" if cuda else "cpu"), None)
-    backend = backend or ("nccl" if cuda else "gloo")
-    if backend not in ("nccl", "gloo"):
-        raise ValueError(f"backend must be 'nccl' or 'gloo'; got {backend!r}")
+    if device not in ("auto", "cuda", "cpu"):
+        raise ValueError(f"device must be 'auto', 'cuda' or 'cpu'; got {device!r}")
+    cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if cuda and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but PyTorch sees no GPU: use --device cpu or auto")
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if cuda and local_rank >= torch.cuda.device_count():
+        raise ValueError(
+            f"LOCAL_RANK={local_rank} but this machine has {torch.cuda.device_count()} GPU(s): "
+            "pass --nproc-per-node at most the number of GPUs"
+        )
+    where = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
     if cuda:
-        if local_rank >= torch.cuda.device_count():
-            raise ValueError(
-                f"LOCAL_RANK={local_rank} but this machine has {torch.cuda.device_count()} GPU(s): "
-                "pass --nproc-per-node at most the number of GPUs"
-            )
-        device = torch.device(f"cuda:{local_rank}")
-        torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
+        torch.cuda.set_device(where)
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        return DistEnv(0, 0, 1, where, None)
+    backend = "nccl" if cuda else "gloo"
     if not dist.is_initialized():
-        dist.init_process_group(backend=backend, device_id=device if device.type == "cuda" else None)
-    return DistEnv(dist.get_rank(), local_rank, dist.get_world_size(), device, backend)
+        dist.init_process_group(backend=backend, device_id=where if cuda else None)
+    return DistEnv(dist.get_rank(), local_rank, dist.get_world_size(), where, backend)
 
 
 def shutdown(env: DistEnv) -> None:
@@ -386,7 +390,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-workers", type=int, default=4, help="DataLoader workers per process")
     parser.add_argument("--limit", type=int, help="use only the first N records of record_list.csv")
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: per epoch)")
-    parser.add_argument("--backend", choices=("nccl", "gloo"), help="default: nccl with CUDA, else gloo")
+    parser.add_argument("--device", choices=("auto", "cuda", "cpu"),
+                        help="cuda (nccl) or cpu (gloo); default: the config's (quick: cpu, paper: auto)")
     return parser
 
 
@@ -400,7 +405,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     world = get_config(args.config)
-    env = init_distributed(args.backend)
+    try:
+        env = init_distributed(args.device or world.device)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         try:
             config = DDPConfig(
