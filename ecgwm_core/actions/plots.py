@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from ..ode import Simulation
 from ..plotting.colors import DRUG_COLOURS
+from ..plotting.grid import panel_grid
 from .exposure_response import SlopeResult, paired_ddelta
 from .pk import PKFit
 
@@ -20,8 +21,8 @@ def plot_pk(fits: list[PKFit], kept: pd.DataFrame) -> Figure:
     Grey dots: each subject's triplicate-mean concentration; black: observed mean;
     colour: mean of the subjects' fitted curves; dashed: the typical subject.
     """
-    fig, axes = plt.subplots(1, len(fits), figsize=(3.4 * len(fits), 3.2))
-    for ax, fit in zip(np.atleast_1d(axes), fits):
+    fig, axes = panel_grid(len(fits), 2.8)
+    for ax, fit in zip(axes, fits):
         rows = kept[(kept["EXTRT"] == fit.drug) & (kept["TPT"] > 0)]
         points = rows.groupby(["RANDID", "TPT"])["conc_ng_ml"].mean().reset_index()
         ax.plot(points["TPT"], points["conc_ng_ml"], ".", color="0.7", ms=3, label="subjects (real)")
@@ -30,17 +31,17 @@ def plot_pk(fits: list[PKFit], kept: pd.DataFrame) -> Figure:
         ax.plot(_HOURS, fit.predict(_HOURS), "--", color=DRUG_COLOURS.get(fit.drug), lw=1, label="typical subject")
         ax.set_title(f"{fit.drug}, {fit.dose_mg:g} mg", fontsize=9)
         ax.set_xlabel("time after dose (h)")
+        ax.set_ylabel("concentration (ng/mL)")
         ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].set_ylabel("plasma concentration (ng/mL)")
-    np.atleast_1d(axes)[0].legend(fontsize=7, frameon=False)
+    axes[0].legend(fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
 
 def plot_cqtc(kept: pd.DataFrame, slopes: list[SlopeResult]) -> Figure:
     """Placebo-corrected ΔΔQTcF (ms) against concentration (ng/mL), real data, with the fitted slope and its CI."""
-    fig, axes = plt.subplots(1, len(slopes), figsize=(3.4 * len(slopes), 3.2))
-    for ax, slope in zip(np.atleast_1d(axes), slopes):
+    fig, axes = panel_grid(len(slopes), 2.8)
+    for ax, slope in zip(axes, slopes):
         points = paired_ddelta(kept, slope.drug, slope.measure)
         colour = DRUG_COLOURS.get(slope.drug)
         ax.plot(points["conc_ng_ml"], points["ddelta"], ".", color=colour, alpha=0.35, ms=3)
@@ -50,8 +51,8 @@ def plot_cqtc(kept: pd.DataFrame, slopes: list[SlopeResult]) -> Figure:
         ax.axhline(10, color="tab:red", lw=0.8, ls=":")
         ax.set_title(f"{slope.drug}: {slope.slope:.3g} ms per ng/mL", fontsize=9)
         ax.set_xlabel("concentration (ng/mL)")
+        ax.set_ylabel(f"ΔΔ{slope.measure} (ms)")
         ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].set_ylabel(f"ΔΔ{slope.measure} (ms)")
     fig.tight_layout()
     return fig
 
@@ -77,6 +78,6 @@ def plot_action_effect(renderings: dict[str, tuple[Simulation, dict]], lead: str
     ax.set_xlabel("time from R peak (ms)")
     ax.set_ylabel(f"lead {lead} (mV)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    ax.legend(fontsize=9, frameon=False, loc="upper right")
     fig.tight_layout()
     return fig

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..plotting.colors import DRUG_COLOURS
+from ..plotting.grid import COLUMN_IN
 
 
 def plot_change_timecourse(
@@ -23,7 +24,7 @@ def plot_change_timecourse(
     title : axes title.
     """
     drugs = list(drugs) if drugs is not None else sorted(effects["drug"].unique())
-    fig, ax = plt.subplots(figsize=(7.5, 4.0))
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 4.0))
     for drug in drugs:
         d = effects[effects["drug"] == drug].sort_values("hours")
         if d.empty:
@@ -38,7 +39,7 @@ def plot_change_timecourse(
     ax.set_xticks([0, 1, 2, 3, 4, 6, 8, 12, 24])
     ax.set_xticklabels(["0", "1", "2", "3", "4", "6", "8", "12", "24"])
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=1, frameon=False, loc="upper right")
+    ax.legend(fontsize=9, ncol=1, frameon=False, loc="upper right")
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -64,6 +65,6 @@ def plot_jtpeak_vs_tpeaktend(jtpeak: pd.DataFrame, tpeaktend: pd.DataFrame) -> F
     ax.set_xlabel("ΔTpeak-Tend (ms)")
     ax.set_ylabel("ΔJ-Tpeak (ms)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=9, frameon=False)
     fig.tight_layout()
     return fig

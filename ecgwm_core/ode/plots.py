@@ -9,6 +9,8 @@ import torch
 from matplotlib.figure import Figure
 from scipy.signal import periodogram
 
+from ..plotting.grid import COLUMN_IN, panel_grid
+
 from .fit import FitResult, single_lead_beat
 from .params import WaveParams, preset, scale_for_heart_rate
 from .rr import PROCESS_FS_HZ, rr_process
@@ -37,7 +39,7 @@ def plot_limit_cycle(sim: Simulation, seconds: float = 3.0) -> Figure:
 def plot_wave_buildup(params: WaveParams | None = None, rr_s: float = 1.0, samples: int = 1000) -> Figure:
     """One steady-state beat built up wave by wave: P, then +Q, +R, +S, +T (model output, mV)."""
     params = params or preset("paper")
-    fig, axes = plt.subplots(1, len(params.names), figsize=(12, 2.6), sharey=True)
+    fig, axes = panel_grid(len(params.names), 2.2, sharey=True)
     t = (np.arange(samples) / samples - 0.5) * rr_s
     for k, ax in enumerate(axes):
         keep = torch.zeros_like(params.a)
@@ -46,8 +48,8 @@ def plot_wave_buildup(params: WaveParams | None = None, rr_s: float = 1.0, sampl
         ax.plot(t, single_lead_beat(partial, rr_s, samples).numpy(), color="k", lw=1)
         ax.set_title(" + ".join(params.names[: k + 1]), fontsize=9)
         ax.set_xlabel("time from R (s)")
+        ax.set_ylabel("z (mV)")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("z (mV)")
     fig.tight_layout()
     return fig
 
@@ -58,7 +60,7 @@ def plot_rr(duration_s: float = 300.0, heart_rate: float = 60.0, hr_std: float =
     series = rr_process(duration_s, heart_rate, hr_std, lf_hf, seed)[0]
     t = np.arange(series.size) / PROCESS_FS_HZ
     f, p = periodogram(series - series.mean(), fs=PROCESS_FS_HZ)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.2))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(COLUMN_IN, 3.0))
     a1.plot(t, 1000 * series, lw=0.8, color="k")
     a1.set_xlim(0, min(120.0, duration_s))
     a1.set_xlabel("time (s)")
@@ -67,7 +69,7 @@ def plot_rr(duration_s: float = 300.0, heart_rate: float = 60.0, hr_std: float =
     a2.plot(f, p * 1e6, color="k", lw=0.8)
     for f0, label in ((0.1, "Mayer 0.1 Hz"), (0.25, "RSA 0.25 Hz")):
         a2.axvline(f0, color="tab:red", ls="--", lw=0.8)
-        a2.text(f0 + 0.005, a2.get_ylim()[1] * 0.9 if a2.get_ylim()[1] > 0 else 1, label, fontsize=8, color="tab:red")
+        a2.text(f0 + 0.005, a2.get_ylim()[1] * 0.9 if a2.get_ylim()[1] > 0 else 1, label, fontsize=9, color="tab:red")
     a2.set_xlim(0, 0.5)
     a2.set_xlabel("frequency (Hz)")
     a2.set_ylabel("power (ms²/Hz)")
@@ -98,7 +100,7 @@ def _beat_ms(params: WaveParams, rr_s: float) -> tuple[np.ndarray, np.ndarray]:
 def _finish_beat_axes(fig: Figure, ax) -> Figure:
     ax.set_xlabel("time from R peak (ms)")
     ax.set_ylabel("z (mV)")
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=9, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -108,20 +110,20 @@ def plot_fit(fit: FitResult, rr_s: float, title: str) -> Figure:
     """Real median beat, fitted model and residual per lead (mV against time from R in ms)."""
     n_leads, m = fit.target.shape
     t = 1000 * (np.arange(m) / m - 0.5) * rr_s
-    fig, axes = plt.subplots(2, n_leads, figsize=(3.6 * n_leads, 4.2), sharex=True,
+    fig, axes = plt.subplots(2, n_leads, figsize=(min(COLUMN_IN, 3.6 * n_leads), 4.4), sharex=True,
                              gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
     for i in range(n_leads):
         top, bottom = axes[0, i], axes[1, i]
         top.plot(t, fit.target[i], color="k", lw=1.2, label="real median beat")
         top.plot(t, fit.fitted[i], color="tab:red", lw=1, ls="--", label="model fit")
-        top.set_title(f"{fit.leads[i]}: PRD {fit.prd[i]:.1f} %, RMSE {1000 * fit.rmse[i]:.0f} µV", fontsize=9)
+        top.set_title(f"{fit.leads[i]}: PRD {fit.prd[i]:.1f} %\nRMSE {1000 * fit.rmse[i]:.0f} µV", fontsize=9)
         bottom.plot(t, fit.target[i] - fit.fitted[i], color="0.3", lw=0.8)
         bottom.set_xlabel("time from R (ms)")
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("mV")
     axes[1, 0].set_ylabel("residual (mV)")
-    axes[0, 0].legend(fontsize=8, frameon=False)
+    axes[0, 0].legend(fontsize=9, frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..plotting.grid import COLUMN_IN, panel_grid
 from .delineate import Delineation, isoelectric
 
 _MARKS = (("p_onset", "P on", "tab:green"), ("qrs_onset", "QRS on", "tab:blue"), ("j_point", "J", "tab:purple"),
@@ -28,7 +29,7 @@ def plot_delineation(d: Delineation, lead_names: Sequence[str], show: Sequence[s
     t = 1000 * (np.arange(d.beat.shape[1]) - d.r_index) / d.fs
     centred, _ = isoelectric(d.beat, d.fs, d.r_index)
     magnitude = np.sqrt((centred**2).sum(0))
-    fig, axes = plt.subplots(len(show) + 1, 1, figsize=(7.5, 1.6 * (len(show) + 1)), sharex=True)
+    fig, axes = plt.subplots(len(show) + 1, 1, figsize=(COLUMN_IN, 1.6 * (len(show) + 1)), sharex=True)
     for ax, name in zip(axes, show):
         ax.plot(t, centred[list(lead_names).index(name)], color="k", lw=1)
         ax.set_ylabel(f"{name} (mV)")
@@ -40,7 +41,7 @@ def plot_delineation(d: Delineation, lead_names: Sequence[str], show: Sequence[s
             ax.axvline(1000 * getattr(d.fiducials, attribute), color=colour, lw=0.9, ls="--")
         ax.grid(alpha=0.3)
     for attribute, label, colour in _MARKS:
-        axes[0].text(1000 * getattr(d.fiducials, attribute), 1.02, label, color=colour, fontsize=7,
+        axes[0].text(1000 * getattr(d.fiducials, attribute), 1.02, label, color=colour, fontsize=9,
                      ha="center", transform=axes[0].get_xaxis_transform())
     if title:
         fig.suptitle(title, fontsize=9, y=1.0)
@@ -59,8 +60,8 @@ def plot_bland_altman(reference: dict[str, np.ndarray], measured: dict[str, np.n
     title : figure title.
     """
     names = list(reference)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 3.0), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    fig, axes = panel_grid(len(names), 2.6)
+    for ax, name in zip(axes, names):
         ref, meas = np.asarray(reference[name], float), np.asarray(measured[name], float)
         ok = np.isfinite(ref) & np.isfinite(meas)
         mean, diff = (ref[ok] + meas[ok]) / 2, meas[ok] - ref[ok]
@@ -68,10 +69,10 @@ def plot_bland_altman(reference: dict[str, np.ndarray], measured: dict[str, np.n
         ax.plot(mean, diff, ".", ms=2, alpha=0.4, color="tab:blue")
         for level, style in ((bias, "-"), (bias - spread, "--"), (bias + spread, "--")):
             ax.axhline(level, color="k", lw=0.8, ls=style)
-        ax.set_title(f"{name}: bias {bias:+.1f}, ±{spread:.1f} {unit}", fontsize=8)
-        ax.set_xlabel(f"mean of the two ({unit})", fontsize=8)
+        ax.set_title(f"{name}: bias {bias:+.1f}, ±{spread:.1f} {unit}", fontsize=9)
+        ax.set_xlabel(f"mean of the two ({unit})")
+        ax.set_ylabel(f"measured − reference ({unit})")
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel(f"measured − table ({unit})")
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
