@@ -29,6 +29,8 @@ def plot_limit_cycle(sim: Simulation, seconds: float = 3.0) -> Figure:
     ax = fig.add_subplot(projection="3d")
     ax.plot(np.cos(theta), np.sin(theta), z, lw=0.8, color="k")
     ax.plot(np.cos(theta), np.sin(theta), np.zeros_like(z) + z.min(), lw=0.5, color="0.7")
+    ax.set_xticks([-1, 0, 1])  # few ticks: the 3-D axes' labels overlap otherwise
+    ax.set_yticks([-1, 0, 1])
     ax.set_xlabel("x = cos θ")
     ax.set_ylabel("y = sin θ")
     ax.set_zlabel("z (mV)")
