@@ -52,7 +52,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -69,12 +69,6 @@ from .streaming import StreamingECGDataset
 
 AMP_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 """Mixed-precision compute types by name (``float16`` uses a gradient scaler)."""
-
-
-class LossModel(Protocol):
-    """What the loop trains: a module whose ``loss(batch)`` is a scalar to minimise."""
-
-    def loss(self, batch: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)
@@ -287,8 +281,10 @@ def train(
 
     Parameters
     ----------
-    model : a :class:`LossModel`, initialised identically on every rank
-        (seed before building it; DDP also broadcasts rank 0's weights).
+    model : a module whose ``loss(batch)`` is the scalar to minimise (e.g.
+        :class:`~ecgwm_core.worldmodel.autoencoder.BeatAutoencoder`), built
+        identically on every rank (seed before building it; DDP also broadcasts
+        rank 0's weights).
     dataset : the records, sharded for this rank (its ``batch_size`` must be
         ``config.batch_size``).
     config : training settings.
