@@ -289,3 +289,29 @@ def test_config_changes_with_lambda0():
     plain = get_config("quick", lambda0=0.0)
     assert plain.diffusion.lambda0 == 0 and plain.digest() != get_config("quick").digest()
     assert dataclasses.replace(plain.diffusion, lambda0=1.0) == get_config("quick").diffusion
+
+
+def test_diffusion_training_resumes_exactly(tmp_path, monkeypatch):
+    import importlib
+
+    train_module = importlib.import_module("ecgwm_core.worldmodel.train")  # the module, not the function
+    monkeypatch.setattr(train_module, "SAVE_EVERY", 10)
+    config = dataclasses.replace(TINY, diffusion=dataclasses.replace(TINY.diffusion, steps=20))
+    g = torch.Generator().manual_seed(0)
+    d = config.autoencoder.latent_dim + 1
+    pairs = train_module.Pairs(torch.randn(16, d, generator=g), torch.randn(16, d, generator=g),
+                               torch.randn(16, 2 * d + 11, generator=g))
+
+    def run(state_dir):
+        torch.manual_seed(0)
+        model = WorldModel(config, EFFECTS)
+        curve = train_module.train_diffusion(model, pairs, torch.device("cpu"), 0, False, state_dir)
+        return model, curve
+
+    full, curve = run(tmp_path)  # leaves the step-10 state behind, as an interrupted run would
+    assert (tmp_path / "diffusion_state.json").is_file()
+    resumed, resumed_curve = run(tmp_path)  # a fresh model picks up at step 10
+    assert len(curve) == len(resumed_curve) == 20 and resumed_curve[:10] == curve[:10]
+    for a, b in zip(full.denoiser.parameters(), resumed.denoiser.parameters()):
+        assert torch.equal(a, b)
+    assert all(torch.equal(a, b) for a, b in zip(full.ema.parameters(), resumed.ema.parameters()))

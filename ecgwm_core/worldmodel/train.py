@@ -9,7 +9,7 @@ import contextlib
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +205,29 @@ def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed:
     return curve
 
 
+def _stage_key(kept: pd.DataFrame, config: WorldModelConfig) -> str:
+    """Cache key of what precedes the diffusion model: data, representation, data and autoencoder configs, seed."""
+    parts = [data_digest(kept), asdict(config.representation), asdict(config.data), asdict(config.autoencoder),
+             config.seed, config.amp]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _cached_anchors(cohort: Cohort, effects: DrugEffects, config: WorldModelConfig, stage: str,
+                    progress: bool) -> Anchors:
+    """:func:`build_anchors`, cached in ``$ECGWM_CACHE/worldmodel/anchors-<stage>.npz``."""
+    path = cache_root() / f"anchors-{stage}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as f:
+            keys = pd.DataFrame({"period": f["period"], "EXTRT": f["drug"], "TPT": f["hours"], "prior": f["prior"]})
+            return Anchors(f["period_rows"], f["pre_beats"], keys, f["post_beats"])
+    a = build_anchors(cohort, effects, config, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, period_rows=a.period_rows, pre_beats=a.pre_beats, post_beats=a.post_beats,
+             period=a.keys["period"].to_numpy(), drug=a.keys["EXTRT"].to_numpy(dtype=str),
+             hours=a.keys["TPT"].to_numpy(), prior=a.keys["prior"].to_numpy())
+    return a
+
+
 def data_digest(kept: pd.DataFrame) -> str:
     """sha256 of the rows a model is trained on (content, not order)."""
     rows = kept.sort_values("EGREFID").astype(str)
@@ -222,8 +245,9 @@ def train(config: WorldModelConfig | str = "quick", table: pd.DataFrame | None =
     table : usable rows of the clinical table (``ClinicalTable.kept``); default: the bundled table.
     subjects : RANDIDs to train on (default: all of ``table``); everything that uses the table
         (twins, PK, concentration slopes, standardisation) sees only these subjects.
-    out : checkpoint folder; with ``resume``, a finished autoencoder and a partly trained denoiser
-        found there are reused.
+    out : checkpoint folder; with ``resume``, a partly trained denoiser found there is resumed.
+        Twin beats, anchors and the autoencoder are cached in ``$ECGWM_CACHE/worldmodel`` by what
+        they depend on, so models differing only in the diffusion config share them.
     progress : progress bars.
 
     Returns
@@ -245,24 +269,29 @@ def train(config: WorldModelConfig | str = "quick", table: pd.DataFrame | None =
     out = Path(out) if out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        if not resume:  # start the denoiser afresh
+            for name in ("diffusion_state.json", "diffusion_state.safetensors"):
+                (out / name).unlink(missing_ok=True)
 
     effects = DrugEffects.fit(kept)
     cohort = twin_cohort(kept, config.representation, config.data.augment_copies, config.data.augment_every,
                          progress)
     timings["twins_s"] = time.perf_counter() - clock
-    anchors = build_anchors(cohort, effects, config, progress)
+    stage = _stage_key(kept, config)
+    anchors = _cached_anchors(cohort, effects, config, stage, progress)
     timings["anchors_s"] = time.perf_counter() - clock - sum(timings.values())
     model = WorldModel(config, effects).to(device)
-    ae_file = out / "autoencoder.safetensors" if out is not None else None
-    if resume and ae_file is not None and ae_file.is_file():
+    # the autoencoder does not depend on the diffusion config: shared by models that differ only there
+    ae_file = cache_root() / f"autoencoder-{stage}.safetensors"
+    if ae_file.is_file():
         model.autoencoder.load_state_dict(load_file(str(ae_file)))
-        ae_curve = json.loads((out / "autoencoder_curve.json").read_text())
+        ae_curve = json.loads(ae_file.with_suffix(".json").read_text())
     else:
         beats = np.concatenate([cohort.beats, anchors.pre_beats, anchors.post_beats])
         ae_curve = train_autoencoder(model, beats, device, config.seed, progress)
-        if ae_file is not None:
-            save_file({k: v.contiguous() for k, v in model.autoencoder.state_dict().items()}, str(ae_file))
-            (out / "autoencoder_curve.json").write_text(json.dumps(ae_curve))
+        ae_file.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in model.autoencoder.state_dict().items()}, str(ae_file))
+        ae_file.with_suffix(".json").write_text(json.dumps(ae_curve))
     timings["autoencoder_s"] = time.perf_counter() - clock - sum(timings.values())
     model.autoencoder.eval()
     pairs = build_pairs(model, cohort, anchors)

@@ -56,7 +56,7 @@ def heldout_dqtcf(model: WorldModel, kept: pd.DataFrame, subjects: np.ndarray, s
         if obs.empty:
             continue
         actions = [trial_action(drug, h) for h in obs["TPT"]]
-        summary = rollout(model, base, actions, samples, seed).summary().set_index("hours")
+        summary = rollout(model, base, actions, samples, seed, guidance=guidance).summary().set_index("hours")
         for h, value in zip(obs["TPT"], obs["change"]):
             s = summary.loc[h] if h in summary.index else None
             rows.append({"RANDID": randid, "drug": drug, "hours": h, "observed": value,
