@@ -10,7 +10,7 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-mml-chtml.js
 NB ?= book/01_data.ipynb
 
-.PHONY: help venv book book-full test test-unit chapter clean
+.PHONY: help venv book book-full test test-unit chapter clean figures budget repository
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,3 +48,14 @@ book-full: $(STAMP)  ## run one chapter at paper scale (QUICK=False) into _build
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _build .cache/npm _static/mathjax
+
+FIGURES_DIR ?= _build/figures
+
+figures: $(STAMP)  ## every book figure as PNG + PDF with manifest.json/.csv: make figures [FIGURES_DIR=DIR] [PAPER=1]
+	$(BIN)/ecgwm figure all --out $(FIGURES_DIR) $(if $(PAPER),--paper,)
+
+budget: $(STAMP)  ## time and peak memory of every chapter in quick mode -> benchmarks/budget.md
+	$(BIN)/python benchmarks/bench_book.py --out benchmarks/budget.md
+
+repository:  ## point Binder/repository buttons at ECGWM_REPOSITORY_URL / ECGWM_REPOSITORY_BRANCH (_config.yml)
+	$(PYTHON) .github/set_repository.py
