@@ -10,11 +10,13 @@ raises; it does not print its own errors:
 - anything else is a bug: one line naming the exception and
   ``run with --debug for the traceback``, exit status 1;
 - ``--debug`` (anywhere on the command line) lets the traceback through;
+- Ctrl-C exits with 130 and a closed output pipe (``| head``) with 141, quietly;
 - warnings print as ``ecgwm <command>: warning: <text>``.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -26,6 +28,7 @@ EXPECTED_ERRORS = (ValueError, OSError, MemoryError)
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = _warning_printer(name)
         try:
             return args.run(args)
+        except BrokenPipeError:  # the reader left (e.g. `| head`): stop quietly, as other tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
         except KeyboardInterrupt:
             print(f"{name}: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED

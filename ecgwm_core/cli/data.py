@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 
 def _data_info(args: argparse.Namespace) -> int:
@@ -24,21 +23,19 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _data_validate(args: argparse.Namespace) -> int:
-    from ..data import MalformedTableError, load_clinical_table
+    from ..data import load_clinical_table
 
-    try:
-        table = load_clinical_table(args.file)
-    except (MalformedTableError, FileNotFoundError) as err:
-        print(f"ecgwm data validate: {err}", file=sys.stderr)
-        return 2
-    print(json.dumps(table.summary(), indent=2))
+    print(json.dumps(load_clinical_table(args.file).summary(), indent=2))  # errors: cli.main's one line
     return 0
 
 
 def _data_twins(args: argparse.Namespace) -> int:
     from ..data import load_clinical_table
     from ..synthetic.twins import write_twins
+    from .output import checked_folder
 
+    if args.out:
+        checked_folder(args.out)
     table = load_clinical_table(args.table)
     folder = write_twins(table.kept, folder=args.out, progress=not args.quiet)
     print(f"{len(table.kept)} semi-synthetic twins in {folder} (ECGRDVQ layout; set ECGWM_DATA={folder} to load them)")

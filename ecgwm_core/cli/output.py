@@ -63,9 +63,17 @@ def checked_output(path: str | os.PathLike, extensions: Iterable[str], option: s
     folder = out.parent
     if not folder.is_dir():
         raise OutputPathError(f"{option} {out}: folder {folder} does not exist; create it first (mkdir -p {folder})")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputPathError(f"{option} {out}: folder {folder} is not writable; choose another folder")
+    _probe(folder, f"{option} {out}")
     return out
+
+
+def _probe(folder: Path, what: str) -> None:
+    """Create and remove a file in ``folder`` (permission bits do not tell for root or special file systems)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise OutputPathError(f"{what}: cannot write in folder {folder} ({err.strerror}); choose another folder") from err
 
 
 def checked_folder(path: str | os.PathLike, option: str = "--out") -> Path:
@@ -81,8 +89,9 @@ def checked_folder(path: str | os.PathLike, option: str = "--out") -> Path:
     if out.exists() and not out.is_dir():
         raise OutputPathError(f"{option} {out} is a file, not a folder; choose a folder name")
     existing = next(p for p in (out, *out.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputPathError(f"{option} {out}: folder {existing} is not writable; choose another folder")
+    if not existing.is_dir():
+        raise OutputPathError(f"{option} {out}: {existing} is a file, not a folder; choose another folder")
+    _probe(existing, f"{option} {out}")
     return out
 
 

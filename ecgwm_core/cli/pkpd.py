@@ -1,4 +1,10 @@
-"""``ecgwm pkpd``: fit PK and concentration-QTc slopes on an SCR-002 table, or predict one dose."""
+"""``ecgwm pkpd``: fit PK and concentration-QTc slopes on an SCR-002 table, or predict one dose.
+
+Bad input raises; :func:`ecgwm_core.cli.main` turns it into one line. ``fit``
+reports each drug it cannot fit and fails only when none could be fitted;
+``predict`` refuses doses above the trial's and times after its last sample
+unless ``--extrapolate`` is given (then it warns).
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,23 +12,36 @@ import json
 import sys
 
 
-def _fit(args: argparse.Namespace) -> int:
+def _fit_drug(kept, drug: str) -> dict:
+    """PK and C-QTc slope of one drug as one row of the report; ``ValueError`` says why it cannot be fitted."""
+    import numpy as np
+
     from ..actions import concentration_slope, fit_pk
-    from ..data import MalformedTableError, active_drugs, load_clinical_table
 
     try:
-        kept = load_clinical_table(args.table).kept
-    except (MalformedTableError, FileNotFoundError) as err:
-        print(f"ecgwm pkpd fit: {err}", file=sys.stderr)
-        return 2
-    rows = []
-    for drug in active_drugs(kept["EXTRT"]):
+        pk = fit_pk(kept, drug).summary()  # first: its error names a drug without usable concentrations
         slope = concentration_slope(kept, drug)
-        rows.append({
-            **fit_pk(kept, drug).summary(),
-            "slope_ms_per_ng_ml": slope.slope, "ci_low": slope.ci_low, "ci_high": slope.ci_high,
-            "n_subjects": slope.n_subjects,
-        })
+    except np.linalg.LinAlgError as err:
+        raise ValueError(f"{drug}: the concentration-QTc model is singular ({err})") from err
+    return {**pk, "slope_ms_per_ng_ml": slope.slope, "ci_low": slope.ci_low, "ci_high": slope.ci_high,
+            "n_subjects": slope.n_subjects}
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from ..data import active_drugs, load_clinical_table
+
+    kept = load_clinical_table(args.table).kept
+    rows, failures = [], []
+    for drug in active_drugs(kept["EXTRT"]):
+        try:
+            rows.append(_fit_drug(kept, drug))
+        except ValueError as err:
+            failures.append(f"{drug}: {err}" if not str(err).startswith(drug) else str(err))
+    for failure in failures:
+        print(f"ecgwm pkpd fit: cannot fit {failure}", file=sys.stderr)
+    if not rows:
+        raise ValueError(f"no drug could be fitted ({len(failures)} tried); see the reasons above and check the "
+                         "table with `ecgwm data validate`")
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -35,28 +54,48 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outside_fitted_range(action, fit) -> str | None:
+    """Why ``action`` lies outside what the PK fit saw (a dose above the trial's, hours past the last sample)."""
+    last_h = float(fit.observed["hours"].max())
+    if action.dose_mg > fit.dose_mg * (1 + 1e-9):
+        return (f"{action.dose:g} {action.unit} is {action.dose_mg / fit.dose_mg:.4g}x the trial's only dose "
+                f"({fit.dose_mg:g} mg); above it, dose-proportional PK and a linear C-QTc slope are assumptions")
+    if action.hours > last_h:
+        return f"{action.hours:g} h is after the last sampled time ({last_h:g} h)"
+    return None
+
+
 def _predict(args: argparse.Namespace) -> int:
+    import warnings
+
     from ..actions import FORMULARY, Action, concentration_slope, fit_pk
     from ..data import load_clinical_table
 
-    kept = load_clinical_table().kept
+    amount, unit = args.dose
     try:
-        amount, unit = args.dose
-        action = Action(args.drug, float(amount), unit, args.hours)
-        if action.drug == "placebo":
-            raise ValueError("placebo has no concentration; choose an active drug")
-    except ValueError as err:
-        print(f"ecgwm pkpd predict: {err}", file=sys.stderr)
-        return 2
+        value = float(amount)
+    except ValueError:
+        raise ValueError(f"--dose amount must be a number, e.g. --dose 500 ug; got {amount!r}") from None
+    action = Action(args.drug, value, unit, args.hours)
+    if action.drug == "placebo":
+        raise ValueError("placebo has no concentration; choose an active drug")
+    kept = load_clinical_table().kept
     drug = FORMULARY[action.drug].trial_name
-    conc = float(fit_pk(kept, drug).predict([action.hours], action.dose_mg)[0])
+    pk = fit_pk(kept, drug)
+    outside = _outside_fitted_range(action, pk)
+    if outside and not args.extrapolate:
+        raise ValueError(f"{outside}; pass --extrapolate to predict anyway")
+    if outside:
+        warnings.warn(f"extrapolating: {outside}", stacklevel=1)
+    conc = float(pk.predict([action.hours], action.dose_mg)[0])
     slope = concentration_slope(kept, drug)
     result = {
         "drug": drug, "dose": f"{action.dose:g} {action.unit}", "hours": action.hours,
         "concentration_ng_ml": round(conc, 4),
         "ddqtcf_ms": round(slope.slope * conc, 2), "ci_low_ms": round(slope.ci_low * conc, 2),
         "ci_high_ms": round(slope.ci_high * conc, 2),
-        "note": "typical subject; CI from the slope only (placebo-corrected, linear C-QTc model)",
+        "note": "typical subject; CI from the slope only (placebo-corrected, linear C-QTc model)"
+                + ("; EXTRAPOLATED beyond the trial" if outside else ""),
     }
     print(json.dumps(result, indent=2))
     return 0
@@ -73,5 +112,7 @@ def add_pkpd_parser(sub: argparse._SubParsersAction) -> None:
     predict = actions.add_parser("predict", help="concentration and placebo-corrected ΔΔQTcF for one dose")
     predict.add_argument("--drug", required=True, help="e.g. dofetilide, quinidine, ranolazine, verapamil")
     predict.add_argument("--dose", nargs=2, required=True, metavar=("AMOUNT", "UNIT"), help="e.g. 500 ug")
-    predict.add_argument("--hours", type=float, required=True, help="hours after the dose")
+    predict.add_argument("--hours", type=float, required=True, help="hours after the dose (0-24 sampled)")
+    predict.add_argument("--extrapolate", action="store_true",
+                         help="allow a dose above the trial's or a time after its last sample (with a warning)")
     predict.set_defaults(run=_predict)
