@@ -61,10 +61,17 @@ class Action:
     Parameters
     ----------
     drug : formulary name (case-insensitive), e.g. ``"dofetilide"``.
-    dose : amount in ``unit`` (≥ 0).
+    dose : amount in ``unit`` (≥ 0); numbers (Python or NumPy), stored as float.
     unit : ``"mg"`` or ``"ug"``.
     hours : time since the dose (≥ 0).
     concentration_ng_ml : observed plasma concentration, if measured (≥ 0).
+
+    Raises
+    ------
+    TypeError
+        If a field has the wrong type (the message names the field).
+    ValueError
+        If the drug or unit is unknown, or a number is negative or not finite.
     """
 
     drug: str
@@ -74,6 +81,10 @@ class Action:
     concentration_ng_ml: float | None = None
 
     def __post_init__(self) -> None:
+        for field_name in ("drug", "unit"):
+            value = getattr(self, field_name)
+            if not isinstance(value, str):
+                raise TypeError(f"Action.{field_name} must be a string; got {type(value).__name__} {value!r}")
         name = self.drug.strip().lower()
         if name not in FORMULARY:
             raise ValueError(f"unknown drug {self.drug!r}; formulary: {', '.join(FORMULARY)}")
@@ -82,8 +93,14 @@ class Action:
             raise ValueError(f"unknown dose unit {self.unit!r}; units: {', '.join(DOSE_TO_MG)}")
         for field_name in ("dose", "hours", "concentration_ng_ml"):
             value = getattr(self, field_name)
-            if value is not None and (not math.isfinite(value) or value < 0):
+            if value is None and field_name == "concentration_ng_ml":
+                continue
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"Action.{field_name} must be a number; got {type(value).__name__} {value!r}"
+                                + (" (convert it with float())" if isinstance(value, str) else ""))
+            if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{field_name} must be a finite number >= 0; got {value}")
+            object.__setattr__(self, field_name, float(value))
 
     @property
     def dose_mg(self) -> float:

@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+from ..data.ecgrdvq import DOSE_TO_MG  # noqa: F401 (re-exported for Action and the proposer)
 from ..data.vocabulary import active_drugs
 from .exposure_response import match_drug
 
-DOSE_TO_MG = {"mg": 1.0, "ug": 1e-3}
+FIT_COLUMNS = ("RANDID", "EXTRT", "TPT", "EXDOSE", "EXDOSU", "conc_ng_ml")
+"""Columns :func:`fit_pk` reads from the clinical table."""
 BETWEEN_SUBJECT_SD = 0.5
 """Assumed log-scale spread of the individual parameters around the population ones."""
 ADDITIVE_ERROR = 0.05
@@ -67,7 +69,18 @@ class PKFit:
     observed: pd.DataFrame = field(repr=False)
 
     def predict(self, hours: np.ndarray, dose_mg: float | None = None) -> np.ndarray:
-        """Typical-subject concentration (ng/mL) at ``hours`` after ``dose_mg`` (default: the trial dose)."""
+        """Typical-subject concentration (ng/mL) at ``hours`` after ``dose_mg`` (default: the trial dose).
+
+        Raises
+        ------
+        ValueError
+            If a time or the dose is not a finite number >= 0.
+        """
+        times = np.asarray(hours, dtype=float)
+        if not (np.isfinite(times).all() and (times >= 0).all()):
+            raise ValueError(f"hours must be finite numbers >= 0; got {times.tolist()}")
+        if dose_mg is not None and not (math.isfinite(dose_mg) and dose_mg >= 0):
+            raise ValueError(f"dose_mg must be a finite number >= 0; got {dose_mg}")
         p = self.population
         return one_compartment(hours, self.dose_mg if dose_mg is None else dose_mg,
                                p["ka_per_h"], p["ke_per_h"], p["v_over_f_l"], p["tlag_h"])
@@ -127,9 +140,17 @@ def fit_pk(kept: pd.DataFrame, drug: str) -> PKFit:
 
     Raises
     ------
+    TypeError
+        If ``kept`` is not a pandas DataFrame.
     ValueError
-        If the drug matches no active treatment, or has fewer than 10 positive concentrations.
+        If a column of :data:`FIT_COLUMNS` is missing, the drug matches no active
+        treatment, or has fewer than 10 positive concentrations.
     """
+    if not isinstance(kept, pd.DataFrame):
+        raise TypeError(f"kept must be a pandas DataFrame (ClinicalTable.kept); got {type(kept).__name__}")
+    missing = [c for c in FIT_COLUMNS if c not in kept.columns]
+    if missing:
+        raise ValueError(f"kept lacks column(s) {', '.join(missing)}; pass load_clinical_table(...).kept")
     drug = match_drug(drug, active_drugs(kept["EXTRT"]))
     rows = kept[(kept["EXTRT"] == drug) & (kept["TPT"] > 0) & (kept["conc_ng_ml"] > 0)]
     points = rows.groupby(["RANDID", "TPT"], as_index=False).agg(

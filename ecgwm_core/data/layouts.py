@@ -3,7 +3,7 @@
 Both need a user's download (``$ECGWM_DATA``): the ECGRDVQ waveforms are 5,232
 10-s records and MIMIC-IV-ECG (about 800,000 ECGs) needs credentialed access.
 Missing files raise :class:`~ecgwm_core.data.DataNotFoundError` naming the
-file and where to get the data set.
+file and where to get the data set; damaged ones :class:`~ecgwm_core.data.records.RecordError`.
 
 - ECGRDVQ: ``ecgrdvq/raw/<RANDID>/<EGREFID>.{hea,dat}``, 12 leads at 500 Hz,
   joined to the clinical table by ``EGREFID``.
@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pandas as pd
-import wfdb
-
-from .records import Recording, _recording, _stem
+from .records import Recording, _recording, _stem, read_record
 from .registry import resolve
 
 MIMIC_MISSING = 29999
@@ -35,7 +33,7 @@ def load_ecgrdvq_ecg(randid: int, egrefid: str) -> Recording:
     DataNotFoundError
         If the record is not under ``$ECGWM_DATA/ecgrdvq``.
     """
-    return _recording(wfdb.rdrecord(_stem("ecgrdvq", f"raw/{int(randid)}/{egrefid}", (".dat",))))
+    return _recording(read_record(_stem("ecgrdvq", f"raw/{int(randid)}/{egrefid}", (".dat",))))
 
 
 def iter_ecgrdvq_ecgs(kept: pd.DataFrame) -> Iterator[tuple[pd.Series, Recording]]:
@@ -60,4 +58,4 @@ def load_mimic_measurements() -> pd.DataFrame:
 def load_mimic_ecg(path: str) -> Recording:
     """One MIMIC-IV-ECG record by its ``path`` from the record list, e.g.
     ``files/p1000/p10000032/s40689238/40689238``, in mV."""
-    return _recording(wfdb.rdrecord(_stem("mimic-iv-ecg", path, (".dat",))))
+    return _recording(read_record(_stem("mimic-iv-ecg", path, (".dat",))))

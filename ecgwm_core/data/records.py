@@ -1,13 +1,54 @@
-"""Read the real PhysioNet waveform records (PTB, MIT-BIH) with ``wfdb``."""
+"""Read the real PhysioNet waveform records (PTB, MIT-BIH) with ``wfdb``.
+
+Every read goes through :func:`read_record` / :func:`read_annotation`, which
+turn ``wfdb``'s failures on a damaged record (a corrupt header, a missing or
+truncated signal file: ``HeaderSyntaxError``, ``IndexError``, a broadcasting
+``ValueError``...) into :class:`RecordError` naming the file.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import wfdb
 
 from .registry import DATASETS, DataNotFoundError, resolve
 from .vocabulary import STANDARD_12
+
+_T = TypeVar("_T")
+
+
+class RecordError(ValueError):
+    """A WFDB record exists but cannot be read (corrupt header, missing or truncated signal file)."""
+
+
+def _wfdb(stem: str, what: str, read: Callable[[], _T]) -> _T:
+    """``read()``, with any failure of ``wfdb`` on record ``stem`` raised as :class:`RecordError`."""
+    try:
+        return read()
+    except Exception as err:  # wfdb's parsers raise many types on damaged files; all mean the same here
+        raise RecordError(
+            f"cannot read the {what} of WFDB record {stem} ({Path(stem).name}.hea and the files it names): "
+            f"{type(err).__name__}: {err}. The file is damaged or incomplete; download the record again"
+        ) from err
+
+
+def read_record(stem: str) -> wfdb.Record:
+    """``wfdb.rdrecord(stem)``, checked: :class:`RecordError` names the record if it cannot be read."""
+    record = _wfdb(stem, "signals", lambda: wfdb.rdrecord(stem))
+    if record.p_signal is None or len(record.p_signal) != record.sig_len:
+        raise RecordError(f"WFDB record {stem}: the signal file holds fewer samples than its header says "
+                          f"({record.sig_len}); it is truncated, download it again")
+    return record
+
+
+def read_annotation(stem: str, extension: str) -> wfdb.Annotation:
+    """``wfdb.rdann(stem, extension)``, checked like :func:`read_record`."""
+    return _wfdb(stem, f"{extension} annotations", lambda: wfdb.rdann(stem, extension))
+
 
 _CANONICAL = {name.lower(): name for name in STANDARD_12} | {
     "vx": "X", "vy": "Y", "vz": "Z", "mlii": "MLII",
@@ -99,12 +140,19 @@ def load_ptb(record: str = "patient001/s0010_re") -> Recording:
     record : path inside ``ptbdb/`` without extension. The bundled record is
         ``patient001/s0010_re``; others need ``$ECGWM_DATA``.
 
+    Raises
+    ------
+    DataNotFoundError
+        If a file of the record is missing.
+    RecordError
+        If the record is damaged (corrupt header, truncated signal file).
+
     Returns
     -------
     Recording
         15 leads (``I ... V6, X, Y, Z``) in mV.
     """
-    return _recording(wfdb.rdrecord(_stem("ptbdb", record, (".dat", ".xyz"))))
+    return _recording(read_record(_stem("ptbdb", record, (".dat", ".xyz"))))
 
 
 def load_mitdb(record: str = "100") -> Recording:
@@ -122,8 +170,8 @@ def load_mitdb(record: str = "100") -> Recording:
         rhythm and signal-quality annotations are left out).
     """
     stem = _stem("mitdb", record, (".dat", ".atr"))
-    rec = wfdb.rdrecord(stem)
-    ann = wfdb.rdann(stem, "atr")
+    rec = read_record(stem)
+    ann = read_annotation(stem, "atr")
     symbols = np.asarray(ann.symbol, dtype=object)
     is_beat = np.isin(symbols, list(BEAT_SYMBOLS))
     return _recording(

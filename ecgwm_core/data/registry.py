@@ -4,7 +4,9 @@ Each data set is described once in :data:`DATASETS`. :func:`resolve` finds a
 file of it, first under ``$ECGWM_DATA`` (a folder holding full PhysioNet
 downloads, with or without the ``1.0.0/`` version folder), then among the
 copies bundled in ``ecgwm_core/datasets``. A file that is in neither place
-raises :class:`DataNotFoundError`, naming the file and how to get it.
+raises :class:`DataNotFoundError`, naming the file and how to get it (in one
+line, as the command line prints it). An ``$ECGWM_DATA`` that is not an
+existing folder is an error too, never a silent fall-back.
 """
 from __future__ import annotations
 
@@ -111,12 +113,23 @@ def candidate_dirs(key: str) -> list[Path]:
     Under ``$ECGWM_DATA`` both ``<root>/<key>/<version>`` (as ``wget -r`` from
     PhysioNet leaves it: ``1.0.0`` or ``1.0``) and ``<root>/<key>`` are tried;
     the bundled copy comes last.
+
+    Raises
+    ------
+    DataNotFoundError
+        If ``$ECGWM_DATA`` is set but is not an existing folder (a typo must
+        not silently fall back to the bundled copies).
     """
     _dataset(key)
     dirs: list[Path] = []
     root = os.environ.get(ENV_VAR)
     if root:
         base = Path(root).expanduser()
+        if not base.is_dir():
+            raise DataNotFoundError(
+                f"{ENV_VAR}={root} is not an existing folder; set it to the folder that holds your PhysioNet "
+                f"downloads ({', '.join(k + '/' for k in DATASETS)}) or unset it to use the bundled copies"
+            )
         dirs += [base / key / "1.0.0", base / key / "1.0", base / key]
     dirs.append(BUNDLED_ROOT / key)
     return dirs
@@ -144,13 +157,11 @@ def resolve(key: str, relative: str) -> Path:
         for candidate in (folder / relative, folder / Path(relative).name):
             if candidate.is_file():
                 return candidate
-    where = "\n  ".join(str(d) for d in searched)
+    where = ", ".join(str(d) for d in searched)
     hint = (
         f"Download {dataset.title} from {dataset.url} and set {ENV_VAR} to the folder "
         f"that holds '{key}/'"
     )
     if not os.environ.get(ENV_VAR):
         hint += f" ({ENV_VAR} is not set now)"
-    raise DataNotFoundError(
-        f"data file '{key}/{relative}' not found. Searched:\n  {where}\n{hint}."
-    )
+    raise DataNotFoundError(f"data file '{key}/{relative}' not found (searched {where}). {hint}.")

@@ -221,6 +221,37 @@ def delineate(signal: np.ndarray, fs: float, rpeaks: np.ndarray | None = None) -
     return Delineation(beat, fs, r_index, rr_s, delineate_beat(beat, fs, r_index, rr_s))
 
 
+MAX_QRS_AMPLITUDE_MV = 10.0
+"""Largest plausible QRS peak-to-peak amplitude of the median beat (mV): even marked left-ventricular
+hypertrophy stays below ~7 mV, while a signal in µV read as mV is ~1000x larger."""
+CHECKED_INTERVALS = {"rr_ms": "RR", "pr_ms": "PR", "qrs_ms": "QRS", "qt_ms": "QT"}
+"""Measured interval -> clinical-table column whose physiological range
+(:data:`ecgwm_core.data.ecgrdvq.PLAUSIBLE_MS`) it must fall in for quality ``"ok"``."""
+
+
+def implausible(delineation: Delineation, intervals: dict[str, float]) -> list[str]:
+    """Why a measurement cannot be physiological: intervals outside their ranges, a QRS amplitude in µV.
+
+    Intervals out of range together usually mean a wrong ``fs`` (a 500-Hz signal
+    declared as 250 Hz doubles them); an amplitude over :data:`MAX_QRS_AMPLITUDE_MV`
+    means the signal is not in mV.
+    """
+    from ..data.ecgrdvq import PLAUSIBLE_MS  # here, not at the top: data imports signal.intervals
+
+    reasons = []
+    for name, column in CHECKED_INTERVALS.items():
+        low, high = PLAUSIBLE_MS[column]
+        if not low <= intervals[name] <= high:
+            reasons.append(f"{name} {intervals[name]:.0f} outside {low:g}-{high:g} ms (is fs right?)")
+    beat = delineation.beat
+    amplitude = float(np.ptp(beat[:, max(0, delineation.r_index - int(0.06 * delineation.fs)):
+                                  delineation.r_index + int(0.06 * delineation.fs)], axis=1).max())
+    if amplitude > MAX_QRS_AMPLITUDE_MV:
+        reasons.append(f"QRS amplitude {amplitude:.4g} mV over {MAX_QRS_AMPLITUDE_MV:g} mV (is the signal in µV "
+                       "instead of mV?)")
+    return reasons
+
+
 def measure_ecg(signal: np.ndarray, fs: float, rpeaks: np.ndarray | None = None) -> dict:
     """Intervals of one ECG; never raises on bad signals.
 
@@ -233,14 +264,19 @@ def measure_ecg(signal: np.ndarray, fs: float, rpeaks: np.ndarray | None = None)
     Returns
     -------
     dict
-        :data:`INTERVALS` (NaN where unmeasurable) and ``quality``: ``"ok"``, or the reason
-        (``"non-finite samples"``, ``"flat signal ..."``, ``"failed: ..."``).
+        :data:`INTERVALS` (NaN where unmeasurable) and ``quality``: ``"ok"``, or the reason:
+        ``"non-finite samples"``, ``"flat signal ..."``, ``"failed: ..."`` (no numbers), or
+        ``"implausible: ..."`` (numbers kept) when RR, PR, QRS or QT lie outside their
+        physiological ranges or the QRS amplitude is too large for mV (see :func:`implausible`).
     """
     try:
-        return {**delineate(signal, fs, rpeaks).intervals(), "quality": "ok"}
+        delineation = delineate(signal, fs, rpeaks)
+        intervals = delineation.intervals()
     except (ValueError, IndexError, np.linalg.LinAlgError) as err:
         reason = str(err) if str(err).startswith(("non-finite", "flat")) else f"failed: {err}"
         return {**{name: float("nan") for name in INTERVALS}, "quality": reason}
+    reasons = implausible(delineation, intervals)
+    return {**intervals, "quality": "implausible: " + "; ".join(reasons) if reasons else "ok"}
 
 
 def measure_batch(signals: np.ndarray, fs: float, rpeaks: list[np.ndarray] | None = None,
