@@ -13,12 +13,10 @@ def _figure(args: argparse.Namespace) -> int:
             print(f"{name:22s} {entry.chapter:20s} {entry.caption}")
         return 0
     if args.name != "all" and args.name not in FIGURES:
-        print(f"ecgwm figure: unknown figure {args.name!r}; known: {', '.join(FIGURES)}", file=sys.stderr)
-        return 2
+        raise ValueError(f"unknown figure {args.name!r}; known: {', '.join(FIGURES)}")  # cli.main prints it
     if not args.out:
         what = "DIR (a folder)" if args.name == "all" else "FILE"
-        print(f"ecgwm figure: --out {what} is required", file=sys.stderr)
-        return 2
+        raise ValueError(f"--out {what} is required")
     if args.name != "all":
         FIGURES[args.name](paper=args.paper).savefig(args.out, dpi=args.dpi)
         print(f"wrote {args.out}")
