@@ -47,15 +47,15 @@ def rewrite(text: str, url: str | None, branch: str | None) -> str:
         raise ValueError(f"ECGWM_REPOSITORY_URL must look like https://github.com/OWNER/NAME; got {url!r}")
     if branch is not None and (not branch or re.search(r"\s", branch)):
         raise ValueError(f"ECGWM_REPOSITORY_BRANCH must be a branch name without spaces; got {branch!r}")
-    block = re.search(r"^repository:\n((?:[ \t]+.*\n?)+)", text, re.M)
-    if not block or not re.search(r"^\s+url:", block.group(1), re.M) \
-            or not re.search(r"^\s+branch:", block.group(1), re.M):
+    block = re.search(r"^repository:\n((?:[ \t]+.*\n?)+)", text, re.MULTILINE)
+    if not block or not re.search(r"^\s+url:", block.group(1), re.MULTILINE) \
+            or not re.search(r"^\s+branch:", block.group(1), re.MULTILINE):
         raise ValueError("no 'repository:' block with 'url:' and 'branch:' lines in the config")
     body = block.group(1)
     if url is not None:
-        body = re.sub(r"^(\s+url:).*$", lambda m: f"{m.group(1)} {url.rstrip('/')}", body, count=1, flags=re.M)
+        body = re.sub(r"^(\s+url:).*$", lambda m: f"{m.group(1)} {url.rstrip('/')}", body, count=1, flags=re.MULTILINE)
     if branch is not None:
-        body = re.sub(r"^(\s+branch:).*$", lambda m: f"{m.group(1)} {branch}", body, count=1, flags=re.M)
+        body = re.sub(r"^(\s+branch:).*$", lambda m: f"{m.group(1)} {branch}", body, count=1, flags=re.MULTILINE)
     return text[: block.start(1)] + body + text[block.end(1):]
 
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"set_repository: {error}", file=sys.stderr)
         return 2
-    shown = re.search(r"^repository:\n((?:[ \t]+.*\n?)+)", args.config.read_text(), re.M).group(1)
+    shown = re.search(r"^repository:\n((?:[ \t]+.*\n?)+)", args.config.read_text(), re.MULTILINE).group(1)
     print(f"{args.config}: repository\n{shown.rstrip()}")
     return 0
 

@@ -250,7 +250,7 @@ def export_figures(out_dir: str | Path, paper: bool = False, names: Iterable[str
         entry = FIGURES[name]
         try:
             fig = entry(paper=paper)
-        except Exception as error:  # one broken figure must not hide the others
+        except Exception as error:  # noqa: BLE001 -- one broken figure must not hide the others
             failures[name] = f"{type(error).__name__}: {error}"
             continue
         for ext in ("png", "pdf"):

@@ -18,7 +18,7 @@ from ecgwm_core.figures import FIGURES, FigureEntry, export_figures
 from ecgwm_core.plotting.overview import BOXES, FONT_PT, plot_method_overview
 
 ROOT = Path(__file__).resolve().parent.parent
-PROVENANCE = re.compile(r"\b(real|model|semi-synthetic|schematic|synthetic)\b", re.I)
+PROVENANCE = re.compile(r"\b(real|model|semi-synthetic|schematic|synthetic)\b", re.IGNORECASE)
 PNG_MAGIC, PDF_MAGIC = b"\x89PNG\r\n\x1a\n", b"%PDF-"
 
 

@@ -36,7 +36,7 @@ def actionlint() -> str:
 
 
 def test_workflow_passes_actionlint():
-    result = subprocess.run([actionlint(), "-no-color", str(WORKFLOW)], capture_output=True, text=True)
+    result = subprocess.run([actionlint(), "-no-color", str(WORKFLOW)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -45,7 +45,7 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     broken = tmp_path / ".github" / "workflows" / "bad.yml"
     broken.parent.mkdir(parents=True)
     broken.write_text("on: push\njobs:\n  a:\n    steps:\n      - run: echo ${{ github.nope_nope }}\n")
-    result = subprocess.run([actionlint(), "-no-color", str(broken)], capture_output=True, text=True)
+    result = subprocess.run([actionlint(), "-no-color", str(broken)], capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "runs-on" in result.stdout
 
 
@@ -113,10 +113,10 @@ def test_set_repository_command_line(tmp_path):
     config.write_text(CONFIG)
     env = {**os.environ, "ECGWM_REPOSITORY_URL": "https://github.com/me/x", "ECGWM_REPOSITORY_BRANCH": "gh"}
     script = ROOT / ".github" / "set_repository.py"
-    done = subprocess.run([sys.executable, script, "--config", config], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, script, "--config", config], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and yaml.safe_load(config.read_text())["repository"]["branch"] == "gh"
     env["ECGWM_REPOSITORY_URL"] = "not a url"
-    bad = subprocess.run([sys.executable, script, "--config", config], env=env, capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, script, "--config", config], env=env, capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("set_repository: ") and "Traceback" not in bad.stderr
 
 
