@@ -267,7 +267,8 @@ def load_clinical_table(path: str | Path | None = None) -> ClinicalTable:
     """
     source = resolve("ecgrdvq", CLINICAL_FILE) if path is None else Path(path)
     if not source.is_file():
-        raise FileNotFoundError(f"clinical table {source} does not exist")
+        state = "is a folder, not a CSV file" if source.is_dir() else "does not exist"
+        raise FileNotFoundError(f"clinical table {source} {state}")
     raw = _read_csv(source)
     problems = _Problems(raw)
     frame = _coerce(raw, problems)
