@@ -93,7 +93,7 @@ class DataConfig:
     anchor_fit_iterations : L-BFGS iterations per round of the ODE fit to a pre-dose beat.
     """
 
-    augment_copies: int = 1
+    augment_copies: int = 3
     augment_every: int = 3
     anchor_fit_iterations: int = 20
 
