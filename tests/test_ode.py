@@ -10,7 +10,7 @@ from scipy.signal import periodogram
 from ecgwm_core.data import load_mitdb, load_ptb
 from ecgwm_core.ode import (
     DIPOLE_PTB, EXTENDED_WAVES, FIVE_WAVES, WaveParams, fit_dipole, fit_single_lead, preset, rr_process,
-    simulate,
+    paper_dipole, simulate,
 )
 from ecgwm_core.signal import detect_rpeaks, median_beat, remove_baseline
 from ecgwm_core.ode.mcsharry import MV_PER_UNIT, integrate_exponential, phase_segments
@@ -44,29 +44,88 @@ def test_rr_spectrum_peaks_and_lf_hf_ratio():
         assert p[lf_band].sum() / p[hf_band].sum() == pytest.approx(lf_hf, rel=0.3)
 
 
-@pytest.mark.parametrize("fs, bpm", [(500, 75), (250, 40), (128, 200)])
-def test_fast_path_matches_scipy_solve_ivp(fs, bpm):
-    """Independent check: RK45 at tight tolerances on the full (x, y, z) system."""
-    sim = simulate(n=1, duration_s=3, fs=fs, heart_rate=bpm, hr_std=3, seed=2, wander_mv=0.15)
-    params = preset("paper")
-    from ecgwm_core.ode.params import scale_for_heart_rate
+def mcsharry_reference(rr, waves, t_eval, wander_mv=0.0, gain=MV_PER_UNIT):
+    """Independent reference: the full (x, y, z) McSharry system by SciPy's DOP853 at rtol 1e-10.
 
-    waves = scale_for_heart_rate(params, 60 / sim.rr.mean(dim=1))
-    theta_i, a, b = (v[0].numpy() for v in (waves.theta, waves.a, waves.b))
-    starts, lengths = (v[0].numpy() for v in phase_segments(sim.rr))
+    Written from the model's definition only: the first R wave (theta = 0) at RR_0 / 2, R wave
+    k + 1 exactly RR_k after R wave k, omega = 2 pi / RR_k between them (2 pi / RR_0 before the
+    first). Nothing from ``ecgwm_core.ode.mcsharry`` but the gain is used.
+    """
+    rr = np.asarray(rr, dtype=float)
+    r_times = rr[0] / 2 + np.concatenate([[0.0], np.cumsum(rr)])
+    ti, a, b = (np.asarray(v, dtype=float) for v in waves)
 
     def rhs(t, s):
         x, y, z = s
-        k = max(0, np.searchsorted(starts, t, side="right") - 1)
-        w = 2 * np.pi / lengths[k]
+        beat = max(int(np.searchsorted(r_times, t, side="right")) - 1, 0)
+        w = 2 * np.pi / rr[beat]
         alpha = 1 - np.hypot(x, y)
-        d = np.remainder(np.arctan2(y, x) - theta_i + np.pi, 2 * np.pi) - np.pi
-        dz = -MV_PER_UNIT * np.sum(a * d * np.exp(-(d**2) / (2 * b**2)))
-        return [alpha * x - w * y, alpha * y + w * x, dz - (z - 0.15 * np.sin(2 * np.pi * 0.25 * t))]
+        d = np.remainder(np.arctan2(y, x) - ti + np.pi, 2 * np.pi) - np.pi
+        dz = -gain * np.sum(a * d * np.exp(-(d**2) / (2 * b**2)))
+        return [alpha * x - w * y, alpha * y + w * x, dz - (z - wander_mv * np.sin(2 * np.pi * 0.25 * t))]
 
+    ref = solve_ivp(rhs, (0, t_eval[-1]), [-1, 0, 0], t_eval=t_eval, method="DOP853", rtol=1e-10, atol=1e-12,
+                    max_step=1e-3)
+    return ref.y[2]
+
+
+def _max_error_uv(fs, bpm):
+    sim = simulate(n=1, duration_s=3, fs=fs, heart_rate=bpm, hr_std=3, seed=2, wander_mv=0.15)
+    from ecgwm_core.ode.params import scale_for_heart_rate
+
+    waves = scale_for_heart_rate(preset("paper"), 60 / sim.rr.mean(dim=1))
     t_eval = np.arange(sim.signal.shape[-1]) / sim.fs
-    ref = solve_ivp(rhs, (0, t_eval[-1]), [-1, 0, 0], t_eval=t_eval, rtol=1e-10, atol=1e-12, max_step=5e-4)
-    assert np.abs(ref.y[2] - sim.signal[0, 0].numpy()).max() < 0.005
+    ref = mcsharry_reference(sim.rr[0].numpy(), (v[0].numpy() for v in (waves.theta, waves.a, waves.b)), t_eval,
+                             wander_mv=0.15)
+    return 1000 * np.abs(ref - sim.signal[0, 0].numpy()).max()
+
+
+# The documented claim (mcsharry module docstring, simulate's fs): within 1 µV of solve_ivp at
+# 128-1000 Hz and 40-240 bpm. The four corners run every time; the full grid is slow.
+# Measured: 0.004-0.8 µV; a zero-order-hold drive instead of the linear one gives 1.3-4.5 µV.
+CORNERS = [(128, 40), (128, 240), (1000, 40), (1000, 240)]
+GRID = [(fs, bpm) for fs in (128, 250, 500, 1000) for bpm in (40, 90, 160, 240) if (fs, bpm) not in CORNERS]
+
+
+@pytest.mark.parametrize("fs, bpm", CORNERS + [pytest.param(*c, marks=pytest.mark.slow) for c in GRID])
+def test_fast_path_is_within_1_uv_of_solve_ivp(fs, bpm):
+    assert _max_error_uv(fs, bpm) < 1.0
+
+
+def test_output_rr_intervals_equal_the_requested_rr():
+    """R peaks measured on the output itself (local maxima, parabolic refinement) are RR_k apart, the first
+    at RR_0 / 2, for a strongly alternating RR (an off-by-one in the beats shifts them by 0.1-0.6 s)."""
+    from scipy.signal import find_peaks
+
+    fs = 500.0
+    rr = torch.tensor([[0.9, 0.6, 1.2, 0.5, 1.0, 0.7, 1.1, 0.55, 0.8, 1.3, 0.65, 0.9, 1.0]], dtype=torch.float64)
+    for leads in ("1", "12"):
+        params = paper_dipole(60.0) if leads == "12" else None  # an upright R in lead II
+        sim = simulate(n=1, duration_s=10, fs=fs, rr=rr, leads=leads, params=params, wander_mv=0)
+        z = sim.signal[0, 1 if leads == "12" else 0].numpy()
+        peaks, _ = find_peaks(z, height=0.5 * z.max(), distance=int(0.3 * fs))
+        y0, y1, y2 = z[peaks - 1], z[peaks], z[peaks + 1]
+        times = (peaks + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)) / fs
+        expected = rr[0, 0].item() / 2 + np.concatenate([[0.0], np.cumsum(rr[0].numpy())])
+        expected = expected[expected < 10 - 0.05]
+        assert len(times) == len(expected), leads
+        np.testing.assert_allclose(times, expected, atol=2e-3)  # s
+        np.testing.assert_allclose(np.diff(times), rr[0, : len(times) - 1].numpy(), atol=2e-3)
+        np.testing.assert_array_equal(sim.rpeaks[0], np.round(expected * fs).astype(int))
+
+
+@pytest.mark.parametrize("bpm", [40, 240])
+def test_rr_of_the_random_process_is_the_rr_of_the_output(bpm):
+    """The same contract with the seeded RR process: diff(R peaks) / fs equals sim.rr beat by beat."""
+    fs = 1000.0
+    sim = simulate(n=2, duration_s=12, fs=fs, heart_rate=bpm, hr_std=6, seed=11, wander_mv=0)
+    for i in range(2):
+        z = sim.signal[i, 0].numpy()
+        peaks = np.array([r - 15 + int(np.argmax(z[r - 15 : r + 16])) for r in sim.rpeaks[i][1:-1]])
+        measured = np.diff(peaks) / fs
+        requested = sim.rr[i, 1 : len(peaks)].numpy()
+        assert np.abs(measured - requested).max() < 1.5e-3
+        assert np.ptp(requested) > 0.01  # the RR really varies, so a shifted beat would show
 
 
 def test_fast_path_matches_rk4_reference():
@@ -92,9 +151,17 @@ def test_gradcheck_through_the_integrator():
 
 
 def test_gain_gives_ecgsyn_range():
+    """MV_PER_UNIT against an independent solve: ECGSYN rescales its output so that a beat spans -0.4 to 1.2 mV
+    (1.6 mV peak to peak). The unscaled model (gain 1), solved by SciPy at 60 bpm with the paper preset and no
+    wander, times MV_PER_UNIT must give that span; the fast path must then give it too."""
+    p = preset("paper")
+    rr = np.full(8, 1.0)
+    t_eval = np.arange(0, 6, 1 / 500)
+    raw = mcsharry_reference(rr, (p.theta.numpy(), p.a.numpy(), p.b.numpy()), t_eval, gain=1.0)
+    last_beat = raw[-500:]
+    assert MV_PER_UNIT * np.ptp(last_beat) == pytest.approx(1.6, rel=2e-3)
     sim = simulate(duration_s=6, heart_rate=60, hr_std=0, wander_mv=0, hr_scaling=True)
-    last_beat = sim.signal[0, 0, -500:]
-    assert (last_beat.max() - last_beat.min()).item() == pytest.approx(1.6, abs=0.02)
+    assert np.ptp(sim.signal[0, 0, -500:].numpy()) == pytest.approx(1.6, rel=2e-3)
 
 
 def test_qt_shortens_with_heart_rate():
@@ -114,15 +181,35 @@ def test_presets_differ_where_documented():
     assert torch.equal(paper.a, ref.a) and torch.equal(paper.b, ref.b)
 
 
+DOWER_1980 = {  # Dower, Machado, Osborne, Clin Cardiol 1980;3:87-95, Table I (X, Y, Z), typed from the paper
+    "I": (0.632, -0.235, 0.059), "II": (0.235, 1.066, -0.132),
+    "V1": (-0.515, 0.157, -0.917), "V2": (0.044, 0.164, -1.387), "V3": (0.882, 0.098, -1.277),
+    "V4": (1.213, 0.127, -0.601), "V5": (1.125, 0.127, -0.086), "V6": (0.831, 0.076, 0.230),
+}
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_einthoven_and_goldberger_hold(dtype):
+def test_12_leads_are_the_dower_projection_and_the_limb_potentials(dtype):
+    """Each of the 12 leads against an independent projection of the rendered Frank leads: I, II and V1-V6
+    with the published Dower coefficients, and III, aVR, aVL, aVF from the electrode potentials (RA, LA, LL)
+    that I and II define, by the lead definitions (III = LL - LA, aVR = RA - (LA + LL)/2, ...).
+
+    (That II = I + III and aVR + aVL + aVF = 0 needs no test of its own: the module computes III, aVR, aVL and
+    aVF from I and II, so the identities hold by construction; checking them on its output cannot fail.)
+    """
     rr = torch.full((2, 12), 0.8, dtype=dtype)
+    xyz = simulate(n=2, duration_s=5, leads="xyz", rr=rr).signal.double().numpy()
     sim = simulate(n=2, duration_s=5, leads="12", rr=rr)
-    lead = {name: sim.signal[:, i] for i, name in enumerate(sim.leads)}
-    tol = 1e-12 if dtype == torch.float64 else 1e-6
-    assert (lead["II"] - lead["I"] - lead["III"]).abs().max() < tol
-    assert (lead["aVR"] + lead["aVL"] + lead["aVF"]).abs().max() < tol
     assert sim.signal.dtype == dtype
+    got = dict(zip(sim.leads, sim.signal.double().numpy().transpose(1, 0, 2)))
+    expected = {name: np.einsum("c,bcn->bn", np.array(coef), xyz) for name, coef in DOWER_1980.items()}
+    ra = np.zeros_like(expected["I"])
+    la, ll = ra + expected["I"], ra + expected["II"]
+    expected.update(III=ll - la, aVR=ra - (la + ll) / 2, aVL=la - (ra + ll) / 2, aVF=ll - (ra + la) / 2)
+    assert set(got) == set(expected) and len(sim.leads) == 12
+    tol = 1e-12 if dtype == torch.float64 else 2e-6
+    for name, lead in expected.items():
+        np.testing.assert_allclose(got[name], lead, atol=tol, err_msg=name)
 
 
 def test_seeds():
@@ -172,6 +259,7 @@ def ptb_beat():
     return beat, rr
 
 
+@pytest.mark.slow  # ~70 s
 def test_ptb_xyz_fit_reaches_reported_prd(ptb_beat):
     """Chapter values: PRD X/Y/Z 15.8/21.4/16.4 % (five waves), 15.4/20.8/12.6 % (T split in two)."""
     beat, rr = ptb_beat
@@ -185,6 +273,7 @@ def test_ptb_xyz_fit_reaches_reported_prd(ptb_beat):
     np.testing.assert_allclose(five.params.theta.numpy(), DIPOLE_PTB.theta.numpy(), atol=0.02)
 
 
+@pytest.mark.slow  # ~35 s
 def test_ptb_12_lead_fit_through_dower(ptb_beat):
     beat, _ = ptb_beat
     fit = fit_dipole(beat[:12], "12", FIVE_WAVES)
