@@ -10,7 +10,7 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-mml-chtml.js
 NB ?= book/01_data.ipynb
 
-.PHONY: help venv book book-full test test-unit chapter clean figures budget repository
+.PHONY: help venv book book-full test test-unit chapter clean mutation figures budget repository
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,6 +45,9 @@ chapter: $(STAMP)  ## check one chapter against its saved outputs: make chapter 
 book-full: $(STAMP)  ## run one chapter at paper scale (QUICK=False) into _build/full/
 	mkdir -p _build/full
 	$(BIN)/papermill $(NB) _build/full/$(notdir $(NB)) -p QUICK False
+
+mutation: $(STAMP)  ## mutation testing of the core numerics (mutmut, ~1 h; not part of test): MUTATION_ARGS="--sample 8"
+	$(BIN)/python benchmarks/mutation.py $(MUTATION_ARGS)
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _build .cache/npm _static/mathjax
