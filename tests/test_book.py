@@ -2,8 +2,12 @@
 
 Marked ``book``: it executes every chapter through jupyter-cache and takes a
 minute or two. Chromium is installed by ``.ci/run``; without it the browser
-checks are skipped locally and fail under CI.
+checks are skipped locally and fail under CI (``CI=true``). Every page is
+screenshotted into ``_build/screenshots/``; each page of ``_toc.yml`` must show
+its figures at no less than 60 % of their natural width and must not scroll
+sideways in the main column (book/conventions.md).
 """
+import html
 import json
 import os
 import re
@@ -103,3 +107,64 @@ def test_pages_render_offline_with_typeset_math(built_book, tmp_path, entry):
     keep = ROOT / "_build" / "screenshots"
     keep.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, keep / f"{Path(entry).name}.png")
+
+
+MIN_FIGURE_SCALE = 0.6
+"""A figure shown narrower than this fraction of its natural width is illegible."""
+
+PROBE = """
+<script>
+window.addEventListener("load", () => setTimeout(() => {
+  const article = document.querySelector("article.bd-article")
+    || document.querySelector("main") || document.body;
+  const figures = [...article.querySelectorAll("img")]
+    .filter((img) => img.naturalWidth > 150 && img.offsetParent !== null)
+    .map((img) => ({src: img.getAttribute("src"), natural: img.naturalWidth,
+                    shown: img.getBoundingClientRect().width}));
+  const scrolling = [...article.querySelectorAll("*")].filter((e) => {
+    const style = getComputedStyle(e);
+    return ["auto", "scroll"].includes(style.overflowX)
+      && e.offsetParent !== null && e.scrollWidth > e.clientWidth + 2;
+  }).map((e) => `${e.tagName.toLowerCase()}.${String(e.className).slice(0, 40)}: `
+    + `${e.scrollWidth} > ${e.clientWidth} px: ${e.textContent.trim().slice(0, 70)}`);
+  const page = document.documentElement.scrollWidth > document.documentElement.clientWidth + 2;
+  const out = document.createElement("pre");
+  out.id = "ecgwm-probe";
+  out.textContent = JSON.stringify({figures, scrolling, page,
+    column: article.getBoundingClientRect().width});
+  document.body.appendChild(out);
+}, 300));
+</script>
+"""
+
+
+def measure_layout(page: Path, tmp_path: Path) -> dict:
+    """Figure widths and sideways-scrolling elements of ``page`` as Chromium lays it out at 1280 px."""
+    probe = page.with_name(f".probe-{page.name}")
+    probe.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    try:
+        dom = render(probe, tmp_path, "--dump-dom").stdout
+    finally:
+        probe.unlink()
+    found = re.search(r'<pre id="ecgwm-probe">(.*?)</pre>', dom, re.S)
+    assert found, f"{page.name}: the layout probe did not run in Chromium"
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize("entry", toc_files())
+def test_pages_fit_the_column(built_book, tmp_path, entry):
+    layout = measure_layout(pages(built_book)[entry], tmp_path)
+    small = [
+        f"{f['src']}: shown {f['shown']:.0f} of {f['natural']} px"
+        for f in layout["figures"]
+        if f["shown"] < MIN_FIGURE_SCALE * f["natural"]
+    ]
+    assert not small, (
+        f"{entry}: figures shrunk below {MIN_FIGURE_SCALE:.0%} of their width in a "
+        f"{layout['column']:.0f}-px column (make them at most 7 in wide, fonts >= 9 pt): {small}"
+    )
+    assert not layout["page"], f"{entry}: the whole page scrolls sideways"
+    assert not layout["scrolling"], (
+        f"{entry}: parts of the main column scroll sideways (wrap code at 88 characters, "
+        f"trim or transpose tables, break long equations with aligned): {layout['scrolling']}"
+    )
