@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
-from ..data import load_clinical_table
+from ..data import load_clinical_table, paired_samples, subject_folds
 from ..data.trial import BASELINE_HOURS
 from .anchors import DrugEffects, anchor_beats, fit_prior, trial_action
 from .cohort import Cohort, cache_root, twin_cohort
@@ -312,8 +312,6 @@ def train(config: WorldModelConfig | str = "quick", table: pd.DataFrame | None =
 def default_split(kept: pd.DataFrame | None = None, fold: int = 0, k: int = 4, seed: int = 0
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(training, validation) subjects of leave-subjects-out fold ``fold`` of ``k`` (default: 12 / 4)."""
-    from ..data import paired_samples, subject_folds
-
     kept = load_clinical_table(None).kept if kept is None else kept
     return subject_folds(paired_samples(kept), k=k, seed=seed)[fold]
 
