@@ -1,6 +1,7 @@
 """Pharmacokinetics and concentration-QTc slopes fitted on the real ECGRDVQ table."""
 import numpy as np
 import pytest
+import torch
 
 from ecgwm_core.actions import PUBLISHED_SLOPES, concentration_slope, fit_pk, match_drug, one_compartment
 from ecgwm_core.data import load_clinical_table
@@ -226,6 +227,28 @@ def test_action_moves_the_ode_prior_to_the_intended_intervals(kept, drug, dose_f
         assert measured[name] == pytest.approx(change, abs=3.0), name
     assert measured["qt_ms"] == pytest.approx(intended["qrs_ms"] + intended["jtpeak_ms"] + intended["tpeaktend_ms"],
                                               abs=3.0)
+    # Independent of the delineator the calibration iterated on: the fiducials known from the rendering
+    # (every lead of paper_dipole is a sum of Gaussians, tangent fiducials at mu +- 2 sigma).
+    truth = {name: _true_intervals(shifted, rr_s)[name] - _true_intervals(before, rr_s)[name] for name in intended}
+    # A T wave widened by > 40 ms (quinidine) pulls the delineated J point: to make the delineator read the
+    # intended change, the calibration moves S, so the true QRS is up to 8 ms wider and J-Tpeak shorter by as
+    # much (their sum, and QT, stay right). Measured elsewhere: within 1.9 ms.
+    split_j = drug == "quinidine" and dose_factor >= 1.0
+    for name, change in intended.items():
+        tol = 9.0 if split_j and name in ("qrs_ms", "jtpeak_ms") else 2.0
+        assert truth[name] == pytest.approx(change, abs=tol), name
+    assert sum(truth.values()) - truth["pr_ms"] == pytest.approx(
+        sum(intended.values()) - intended["pr_ms"], abs=2.0)  # QT
+
+
+def _true_intervals(params, rr_s):
+    """PR, QRS, J-Tpeak, Tpeak-Tend (ms) of a dipole whose X, Y, Z share each wave's width, from its parameters:
+    wave centre mu = theta RR / 2 pi, width sigma = b RR / 2 pi, onsets and ends at mu -+ 2 sigma."""
+    assert torch.equal(params.b, params.b[0].expand(3, -1))
+    mu = [1000 * rr_s * float(x) / (2 * np.pi) for x in params.theta]
+    sigma = [1000 * rr_s * float(x) / (2 * np.pi) for x in params.b[0]]
+    p_on, qrs_on, j = mu[0] - 2 * sigma[0], mu[1] - 2 * sigma[1], mu[3] + 2 * sigma[3]
+    return {"pr_ms": qrs_on - p_on, "qrs_ms": j - qrs_on, "jtpeak_ms": mu[4] - j, "tpeaktend_ms": 2 * sigma[4]}
 
 
 def test_placebo_and_bad_changes(kept):

