@@ -35,7 +35,12 @@ import pytest
 
 from ecgwm_core.actions import Action, fit_pk
 from ecgwm_core.cli import main
-from ecgwm_core.data import DataNotFoundError, MalformedTableError, load_clinical_table, load_mitdb
+from ecgwm_core.data import (
+    DataNotFoundError,
+    MalformedTableError,
+    load_clinical_table,
+    load_mitdb,
+)
 from ecgwm_core.data.ecgrdvq import TableWarning
 from ecgwm_core.data.records import RecordError
 from ecgwm_core.data.registry import BUNDLED_ROOT, resolve
@@ -168,7 +173,7 @@ def _sim(**kwargs):
 
 
 def _action(**changes):
-    fields = dict(drug="dofetilide", dose=500.0, unit="ug", hours=2.5) | changes
+    fields = {"drug": "dofetilide", "dose": 500.0, "unit": "ug", "hours": 2.5} | changes
     return lambda root, _: Action(**fields)
 
 
@@ -470,11 +475,10 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path):
     from ecgwm_core.cli.output import atomic_output
 
     target = tmp_path / "a.npz"
-    with pytest.raises(ZeroDivisionError):
-        with atomic_output(target) as temporary:
-            np.savez(temporary, x=np.arange(3))
-            assert temporary.suffix == ".npz" and temporary.exists()
-            1 / 0
+    with pytest.raises(RuntimeError, match="failed write"), atomic_output(target) as temporary:
+        np.savez(temporary, x=np.arange(3))
+        assert temporary.suffix == ".npz" and temporary.exists()
+        raise RuntimeError("failed write")
     assert list(tmp_path.iterdir()) == []
     with atomic_output(target) as temporary:
         np.savez(temporary, x=np.arange(3))
@@ -524,10 +528,10 @@ def test_console_script_prints_no_traceback_and_debug_shows_it(tmp_path):
     """The installed ``ecgwm`` script, as a user runs it."""
     ecgwm = str(Path(sys.executable).with_name("ecgwm"))
     argv = [ecgwm, "simulate", "--out", str(tmp_path / "result.txt")]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (f"ecgwm simulate: error: --out {tmp_path / 'result.txt'}: unsupported extension "
                              "'.txt'; use one of .npz\n")
-    debug = subprocess.run([*argv, "--debug"], capture_output=True, text=True, timeout=120)
+    debug = subprocess.run([*argv, "--debug"], capture_output=True, text=True, timeout=120, check=False)
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "OutputPathError" in debug.stderr
     assert list(tmp_path.iterdir()) == []

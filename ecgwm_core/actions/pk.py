@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from ..data.ecgrdvq import DOSE_TO_MG  # noqa: F401 (re-exported for Action and the proposer)
+from ..data.ecgrdvq import DOSE_TO_MG  # re-exported here for Action and the proposer
 from ..data.vocabulary import active_drugs
 from .exposure_response import match_drug
 

@@ -74,7 +74,7 @@ def _one_line(text: str) -> str:
 
 
 def _warning_printer(name: str) -> Callable[..., None]:
-    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
         print(f"{name}: warning: {_one_line(str(message))}", file=sys.stderr)
 
     return show

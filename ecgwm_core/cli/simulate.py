@@ -55,7 +55,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     simulated = time.perf_counter() - start
     signal = sim.signal.detach().cpu().numpy().astype(np.float32)
-    arrays = dict(signal=signal, fs=np.float64(sim.fs), leads=np.array(sim.leads), rpeaks=_padded_rpeaks(sim.rpeaks))
+    arrays = {"signal": signal, "fs": np.float64(sim.fs), "leads": np.array(sim.leads),
+              "rpeaks": _padded_rpeaks(sim.rpeaks)}
     save = np.savez_compressed if args.compress else np.savez
     start = time.perf_counter()
     with atomic_output(out) as temporary:

@@ -14,11 +14,10 @@ with no usable row is an error.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pandas as pd
+
 from .records import Recording, _recording, _stem, read_record
 from .registry import resolve
 

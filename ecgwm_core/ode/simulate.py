@@ -14,7 +14,13 @@ import torch
 
 from .dipole import DipoleParams, lead_matrix
 from .mcsharry import r_wave_times
-from .params import FIVE_WAVES, WaveParams, check_heart_rate, preset, scale_for_heart_rate
+from .params import (
+    FIVE_WAVES,
+    WaveParams,
+    check_heart_rate,
+    preset,
+    scale_for_heart_rate,
+)
 from .render import render
 from .rr import beat_intervals, rr_process
 
@@ -190,6 +196,7 @@ def simulate(
     wander_mv = _check("wander_mv", wander_mv, strict=False)
     wander_hz = _check("wander_hz", wander_hz, strict=False)
     heart_rate = _real("heart_rate", heart_rate)
+    hr_std, lf_hf = _real("hr_std", hr_std), _real("lf_hf", lf_hf)  # their ranges: rr_process
     check_heart_rate(heart_rate)
     if leads not in ("1", "12", "xyz"):
         raise ValueError(f"leads must be '1', '12' or 'xyz'; got {leads!r}")
@@ -204,8 +211,8 @@ def simulate(
     needed = simulation_bytes(n, duration_s, fs, leads, rr.dtype if rr is not None else dtype)
     limit = _check("max_memory_gb", max_memory_gb)
     if needed > limit * 1e9:
-        raise ValueError(f"{n} ECG(s) of {duration_s:g} s at {fs:g} Hz ({leads} lead(s)) need about "
-                         f"{needed / 1e9:.3g} GB, over the {limit:g} GB limit; simulate fewer or shorter ECGs "
+        raise ValueError(f"n={n} ECG(s) of duration_s={duration_s:g} s at fs={fs:g} Hz (leads {leads!r}) "
+                         f"need about {needed / 1e9:.3g} GB, over the {limit:g} GB limit; simulate fewer or shorter ECGs "
                          "in batches, or raise max_memory_gb (CLI: --max-memory)")
     if rr is None:
         rr = beat_intervals(rr_process(duration_s + 3.0, heart_rate, hr_std, lf_hf, seed, n), duration_s)

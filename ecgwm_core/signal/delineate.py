@@ -60,6 +60,8 @@ J-Tpeak = J to T peak, Tpeak-Tend = T peak to T end)."""
 def _tangent(y: np.ndarray, i: int, level: float, half: int = 1) -> float:
     """Sample position where the least-squares line through y[i − half : i + half] reaches ``level``."""
     a, b = max(0, i - half), min(len(y), i + half + 1)
+    if b - a < 2:
+        raise ValueError("a wave edge lies at the end of the beat")
     slope, intercept = np.polyfit(np.arange(a, b), y[a:b], 1)
     if slope == 0:
         raise ValueError("flat slope at a wave edge")
