@@ -21,8 +21,12 @@ def small() -> pd.DataFrame:
 
 
 def run(tmp_path, table: pd.DataFrame, *options: str) -> tuple[int, str]:
+    """predict-qtc with a baseline (the protocol's) unless ``options`` name a method."""
     src, out = tmp_path / "table.csv", tmp_path / "pred.csv"
     table.to_csv(src, index=False)
+    if "--method" not in options:
+        shifted = "--observed-until" in options
+        options = (*options, "--method", "shifted-population" if shifted else "population-mean")
     code = main(["predict-qtc", str(src), "--out", str(out), "--samples", "50", *options])
     return code, out.read_text() if out.exists() else ""
 
@@ -70,7 +74,10 @@ def test_rejects_missing_baseline_and_bad_input(tmp_path, small, capsys):
     assert main(["predict-qtc", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "p.csv")]) == 2
     assert capsys.readouterr().err.startswith("ecgwm predict-qtc: error: ")
     assert run(tmp_path, small, "--observed-until", "-2")[0] == 2
-    assert run(tmp_path, small, "--checkpoint", str(tmp_path))[0] == 2
+    assert run(tmp_path, small, "--checkpoint", str(tmp_path))[0] == 2  # not with a baseline
+    assert "cannot be used with --method population-mean" in capsys.readouterr().err
+    assert run(tmp_path, small, "--method", "world-model", "--checkpoint", str(tmp_path))[0] == 2
+    assert "not a world-model checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
         main(["predict-qtc", "x.csv", "--out", "p.csv", "--samples", "many"])
     assert exit_.value.code == 2

@@ -4,10 +4,10 @@ from .metrics import (
     DELTA_COLUMNS, FEATURES, BlandAltman, bland_altman, dtw_distance, feature_matrix, frechet_distance,
     interval_deltas, mmd_rbf, waveform_errors,
 )
-from .plausibility import PlausibilityReport, check_batch, check_ecg, hallucination_rate
+from .plausibility import PlausibilityReport, check_batch, check_beat, check_ecg, hallucination_rate
 
 __all__ = [
     "DELTA_COLUMNS", "FEATURES", "BlandAltman", "PlausibilityReport", "bland_altman", "central_interval",
-    "check_batch", "check_ecg", "coverage", "crps", "dtw_distance", "feature_matrix", "frechet_distance",
+    "check_batch", "check_beat", "check_ecg", "coverage", "crps", "dtw_distance", "feature_matrix", "frechet_distance",
     "hallucination_rate", "interval_deltas", "mmd_rbf", "pit_histogram", "pit_values", "waveform_errors",
 ]

@@ -51,7 +51,7 @@ from scipy.signal import find_peaks
 from tqdm.auto import tqdm
 
 from ..data.ecgrdvq import PLAUSIBLE_MS
-from ..signal import delineate, detect_rpeaks, lowpass, remove_baseline
+from ..signal import delineate, delineate_beat, detect_rpeaks, lowpass, remove_baseline
 from ..signal.delineate import Delineation, isoelectric
 
 RANGES: dict[str, tuple[float, float]] = {f"{name.lower()}_ms": limits for name, limits in PLAUSIBLE_MS.items()}
@@ -221,6 +221,41 @@ def check_ecg(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None)
         return PlausibilityReport((f"QRS missing or beats not delineable ({err})",))
     reasons = limb_lead_reasons(d.beat, leads) if leads is not None else []
     reasons += rhythm_reasons(rpeaks, fs) + interval_reasons(intervals) + order_reasons(d)
+    try:
+        reasons += wave_reasons(d)
+    except (ValueError, IndexError) as err:
+        reasons.append(f"waves not measurable ({err})")
+    return PlausibilityReport(tuple(reasons), intervals)
+
+
+def check_beat(beat: np.ndarray, fs: float, r_index: int, rr_s: float,
+               leads: Sequence[str] | None = None) -> PlausibilityReport:
+    """Checks 1, 2 and 4-6 on one filtered median beat (what a beat-level generator produces).
+
+    There is no rhythm to check (step 3): the beat is delineated at its RR with
+    :func:`ecgwm_core.signal.delineate_beat`; a beat it cannot delineate has a missing or
+    unreadable QRS.
+
+    Parameters
+    ----------
+    beat : (leads, M) median beat in mV, isoelectric level removed.
+    fs : Hz.
+    r_index : sample of the R peak in ``beat``.
+    rr_s : the beat's RR interval in s.
+    leads : lead names of the rows (enables the limb-lead identities).
+    """
+    x = np.atleast_2d(np.asarray(beat, dtype=float))
+    if leads is not None and len(leads) != x.shape[0]:
+        raise ValueError(f"{len(leads)} lead names for {x.shape[0]} leads")
+    if not (np.isfinite(x).all() and np.isfinite(rr_s)):
+        return PlausibilityReport(("non-finite samples",))
+    try:
+        d = Delineation(x, fs, r_index, float(rr_s), delineate_beat(x, fs, r_index, float(rr_s)))
+        intervals = d.intervals()
+    except (ValueError, IndexError, np.linalg.LinAlgError) as err:
+        return PlausibilityReport((f"QRS missing or beat not delineable ({err})",))
+    reasons = limb_lead_reasons(x, leads) if leads is not None else []
+    reasons += interval_reasons(intervals) + order_reasons(d)
     try:
         reasons += wave_reasons(d)
     except (ValueError, IndexError) as err:

@@ -1,0 +1,266 @@
+"""World-model ΔQTcF forecasters behind the baselines' ``fit``/``sample`` interface.
+
+:class:`WorldModelPredictor` turns a :class:`~ecgwm_core.evaluation.protocols.PredictionTask`
+into rollouts: for every subject × treatment of the task, the SEMI-SYNTHETIC twins
+of its pre-dose rows (all −0.5 h replicates) become a
+:class:`~ecgwm_core.worldmodel.Baseline`, the model generates K post-dose median
+beats at every time point wanted, and the delineator measures them
+(:func:`ecgwm_core.worldmodel.rollout`). The predictive samples of a query are its
+K rollouts' ΔQTcF; rollouts that fail the rollout's plausibility ranges are
+replaced by seeded draws from the plausible ones of the same query (so a
+hallucinated beat neither enters the forecast nor shrinks K).
+
+**Observed-until rule.** With ``observed_until = H`` the rollouts are also made at
+the subject's observed post-dose time points (0 < TPT ≤ H). The subject's offset
+is the mean, over those points, of observed ΔQTcF minus the rollouts' mean; every
+later forecast is shifted by ``shrinkage`` × offset (default ½, the shrinkage of
+:class:`~ecgwm_core.evaluation.baselines.ShiftedPopulation`, so the two differ
+only in the curve that is shifted). This conditions the forecast on the observed
+trajectory through its level only; the denoiser itself never sees post-dose ECGs.
+
+:class:`ODEPriorOnly` is the prior without the diffusion model: the action-shifted
+ODE anchor's change of state added to the baseline, decoded by the same
+autoencoder and measured (one deterministic forecast per query).
+
+Rollout draws are cached in ``$ECGWM_CACHE/evaluation`` by model weights, task,
+K, seed, effect scale and guidance, so chapters re-execute without sampling.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.trial import BASELINE_HOURS
+from ..worldmodel import Baseline, WorldModel, WorldModelConfig, get_config, rollout, train
+from ..worldmodel.anchors import DrugEffects, trial_action
+from ..worldmodel.cohort import cache_root
+from ..worldmodel.representation import measure_beats
+from ..worldmodel.rollout import anchor_changes
+from ..worldmodel.train import data_digest
+from ..worldmodel.validate import period_baselines
+from .protocols import KEY, PredictionTask, observed_dqtcf
+
+
+def fold_model(config: WorldModelConfig | str, kept: pd.DataFrame, progress: bool = False) -> WorldModel:
+    """The world model trained on all rows of ``kept`` (the fold's training subjects), cached.
+
+    The cache folder is the one :func:`ecgwm_core.worldmodel.pretrained` uses
+    (``$ECGWM_CACHE/worldmodel/model-<config>-<config digest>-<data digest>``), so fold 0 of the
+    default split reuses the chapters' model.
+    """
+    config = get_config(config) if isinstance(config, str) else config
+    folder = cache_root() / f"model-{config.name}-{config.digest()[:12]}-{data_digest(kept)[:12]}"
+    if not (folder / "model.json").is_file():
+        work = folder.with_name(folder.name + ".partial")
+        train(config, kept, out=work, resume=True, progress=progress)
+        if not folder.exists():  # another process may have finished first
+            work.replace(folder)
+    return WorldModel.load(folder, expect=config)
+
+
+def with_effect_scale(model: WorldModel, factor: float) -> WorldModel:
+    """A shallow copy of ``model`` whose ODE prior expects ``factor`` × every drug's interval changes.
+
+    Only the anchor (the prior) is mis-specified; the PK, hence the action features, are unchanged.
+    """
+    if not (np.isfinite(factor) and factor >= 0):
+        raise ValueError(f"effect scale must be a finite number >= 0; got {factor}")
+    scaled = copy.copy(model)
+    slopes = {d: {k: factor * v for k, v in s.items()} for d, s in model.effects.slopes.items()}
+    scaled.effects = DrugEffects(slopes, model.effects.pk)
+    return scaled
+
+
+def _fingerprint(model: WorldModel) -> str:
+    h = hashlib.sha256(model.config.digest().encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().numpy().tobytes())
+    h.update(json.dumps(model.effects.to_dict(), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+_BASELINES: dict[tuple[str, str], dict[tuple[int, str], Baseline]] = {}
+
+
+def task_baselines(model: WorldModel, context: pd.DataFrame) -> dict[tuple[int, str], Baseline]:
+    """{(RANDID, EXTRT): Baseline} from the twins of the context's pre-dose rows (memoised per session)."""
+    pre = context[context["TPT"] == BASELINE_HOURS]
+    ae = hashlib.sha256(b"".join(t.cpu().numpy().tobytes() for t in model.autoencoder.state_dict().values()))
+    key = (data_digest(pre), ae.hexdigest())
+    if key not in _BASELINES:
+        _BASELINES[key] = period_baselines(model, pre)
+    return _BASELINES[key]
+
+
+@dataclass(frozen=True)
+class Draws:
+    """K rollouts per (subject, treatment, time point).
+
+    Attributes
+    ----------
+    keys : one row per point: ``RANDID``, ``EXTRT``, ``TPT`` (h).
+    dqtcf : (n, K) generated ΔQTcF in ms (NaN where not measurable).
+    plausible : (n, K) whether each rollout passed the rollout's plausibility ranges.
+    """
+
+    keys: pd.DataFrame
+    dqtcf: np.ndarray
+    plausible: np.ndarray
+
+
+def _wanted(task: PredictionTask) -> pd.DataFrame:
+    """Time points to roll out: the queries and the context's observed post-dose points."""
+    seen = task.context.loc[task.context["TPT"] > 0, KEY].drop_duplicates()
+    return pd.concat([task.queries[KEY], seen]).drop_duplicates().sort_values(KEY).reset_index(drop=True)
+
+
+def _cache_file(model: WorldModel, keys: pd.DataFrame, context: pd.DataFrame, tag: str) -> Path:
+    h = hashlib.sha256(_fingerprint(model).encode())
+    h.update(data_digest(context[context["TPT"] == BASELINE_HOURS]).encode())
+    h.update(pd.util.hash_pandas_object(keys, index=False).values.tobytes())
+    h.update(tag.encode())
+    return cache_root().parent / "evaluation" / f"draws-{h.hexdigest()[:20]}.npz"
+
+
+def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed: int,
+                  guidance: float = 0.0) -> Draws:
+    """K rollouts at every query and observed post-dose point of ``task`` (cached on disk).
+
+    Parameters
+    ----------
+    model : trained world model.
+    task : what may be seen; only the context's pre-dose rows form the baselines.
+    n_samples : K rollouts per point.
+    seed : seed of the rollouts (subject × treatment ``i`` uses ``seed + i``).
+    guidance : energy-guidance scale at sampling (0: none).
+    """
+    keys = _wanted(task)
+    path = _cache_file(model, keys, task.context, f"{n_samples}-{seed}-{guidance}")
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as f:
+            return Draws(keys, f["dqtcf"], f["plausible"])
+    bases = task_baselines(model, task.context)
+    dq = np.full((len(keys), n_samples), np.nan)
+    ok = np.zeros((len(keys), n_samples), dtype=bool)
+    for i, ((randid, drug), rows) in enumerate(keys.groupby(["RANDID", "EXTRT"], sort=True)):
+        actions = [trial_action(drug, h) for h in rows["TPT"]]
+        table = rollout(model, bases[(int(randid), drug)], actions, n_samples, seed + i, guidance=guidance).table
+        dq[rows.index] = table["dqtcf_ms"].to_numpy().reshape(len(actions), n_samples)
+        ok[rows.index] = table["plausible"].to_numpy().reshape(len(actions), n_samples)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, dqtcf=dq, plausible=ok)
+    return Draws(keys, dq, ok)
+
+
+def plausible_samples(dqtcf: np.ndarray, plausible: np.ndarray, seed: int) -> np.ndarray:
+    """(n, K) samples where each implausible (or NaN) entry is replaced by a seeded draw from the
+    plausible entries of its row; rows without any plausible entry stay NaN."""
+    rng = np.random.default_rng(seed)
+    good = plausible & np.isfinite(dqtcf)
+    out = np.where(good, dqtcf, np.nan)
+    for i in np.flatnonzero(~good.all(1)):
+        pool = dqtcf[i, good[i]]
+        if pool.size:
+            out[i, ~good[i]] = rng.choice(pool, size=int((~good[i]).sum()))
+    return out
+
+
+def observed_offsets(task: PredictionTask, keys: pd.DataFrame, samples: np.ndarray) -> pd.Series:
+    """Per (RANDID, EXTRT): mean over the context's post-dose points of observed − forecast mean ΔQTcF."""
+    seen = observed_dqtcf(task.context)
+    seen = seen[seen["TPT"] > 0]
+    if seen.empty:
+        return pd.Series(dtype=float)
+    forecast = keys.assign(mean=np.nanmean(samples, axis=1))
+    seen = seen.merge(forecast, on=KEY, how="inner")
+    return (seen["dqtcf"] - seen["mean"]).groupby([seen["RANDID"], seen["EXTRT"]]).mean()
+
+
+class WorldModelPredictor:
+    """ΔQTcF forecasts from world-model rollouts (see the module docstring).
+
+    Parameters
+    ----------
+    config : configuration trained by :meth:`fit` on the fold's training subjects.
+    checkpoint : a checkpoint folder to use instead of training (``fit`` then only loads it).
+    model : an already trained model to use instead of training.
+    shrinkage : share of the observed offset added in the observed-until protocol (0-1).
+    effect_scale : multiply the ODE prior's drug effects (prior-mismatch experiments; 1 = as fitted).
+    guidance : energy-guidance scale at sampling.
+    progress : progress bars while training.
+    """
+
+    name = "world model"
+
+    def __init__(self, config: WorldModelConfig | str = "quick", checkpoint: str | Path | None = None,
+                 model: WorldModel | None = None, shrinkage: float = 0.5, effect_scale: float = 1.0,
+                 guidance: float = 0.0, progress: bool = False) -> None:
+        if not 0 <= shrinkage <= 1:
+            raise ValueError(f"shrinkage must be in [0, 1]; got {shrinkage}")
+        self.config, self.checkpoint, self.model = config, checkpoint, model
+        self.shrinkage, self.effect_scale, self.guidance, self.progress = shrinkage, effect_scale, guidance, progress
+
+    def fit(self, kept: pd.DataFrame | None) -> "WorldModelPredictor":
+        """Train (or load the cached model) on ``kept``; load ``checkpoint`` or keep ``model`` if given
+        (``kept`` is then unused and may be None)."""
+        if self.checkpoint is not None:
+            self.model = WorldModel.load(self.checkpoint)
+        elif self.model is None:
+            if kept is None:
+                raise ValueError("fit() needs the training rows unless a checkpoint or model is given")
+            self.model = fold_model(self.config, kept, self.progress)
+        if self.effect_scale != 1.0:
+            self.model = with_effect_scale(self.model, self.effect_scale)
+        return self
+
+    def draws(self, task: PredictionTask, n_samples: int, seed: int) -> Draws:
+        """The raw rollouts (cached) at the task's queries and observed points."""
+        if self.model is None:
+            raise ValueError("call fit() before sampling")
+        torch.manual_seed(seed)
+        return rollout_draws(self.model, task, n_samples, seed, self.guidance)
+
+    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries, n_samples) ΔQTcF samples in ms."""
+        return self.forecast(task, self.draws(task, n_samples, seed), seed)
+
+    def forecast(self, task: PredictionTask, d: Draws, seed: int) -> np.ndarray:
+        """(queries, K) ΔQTcF samples (ms) from draws ``d`` of ``task`` (any first K columns of them)."""
+        samples = plausible_samples(d.dqtcf, d.plausible, seed)
+        if task.observed_until is not None:
+            offset = observed_offsets(task, d.keys, samples)
+            pairs = pd.MultiIndex.from_frame(d.keys[["RANDID", "EXTRT"]])
+            samples = samples + self.shrinkage * offset.reindex(pairs).fillna(0.0).to_numpy()[:, None]
+        rows = d.keys.reset_index().merge(task.queries[KEY], on=KEY, how="right")["index"].to_numpy()
+        return samples[rows]
+
+
+class ODEPriorOnly(WorldModelPredictor):
+    """The action-shifted ODE anchor, decoded by the world model's autoencoder and measured (no diffusion)."""
+
+    name = "ODE prior only"
+
+    def draws(self, task: PredictionTask, n_samples: int, seed: int) -> Draws:
+        """One deterministic ΔQTcF per point, repeated ``n_samples`` times."""
+        if self.model is None:
+            raise ValueError("call fit() before sampling")
+        keys = _wanted(task)
+        bases = task_baselines(self.model, task.context)
+        dq = np.full(len(keys), np.nan)
+        ok = np.zeros(len(keys), dtype=bool)
+        for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=True):
+            base = bases[(int(randid), drug)]
+            change = anchor_changes(self.model, base, [trial_action(drug, h) for h in rows["TPT"]])
+            beats, rr = self.model.decode_state(base.state + change)
+            measured = pd.DataFrame(measure_beats(beats, rr, self.model.config.representation))
+            dq[rows.index] = measured["qtcf_ms"].to_numpy() - base.qtcf_ms
+            ok[rows.index] = (measured["quality"] == "ok").to_numpy()
+        return Draws(keys, np.repeat(dq[:, None], n_samples, 1), np.repeat(ok[:, None], n_samples, 1))
