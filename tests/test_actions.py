@@ -126,6 +126,33 @@ def test_one_compartment_properties():
     np.testing.assert_allclose(one_compartment(hours, 2.0, 1.5, 0.1, 100.0, 0.5), 2 * c)
 
 
+def test_one_compartment_when_absorption_equals_elimination():
+    """ka = ke: the general formula's limit, C = 1000 D/(V/F) ka t exp(-ke t), hand-derived (L'Hopital)."""
+    hours = np.array([0.0, 0.5, 2.0, 6.0, 24.0])
+    same = one_compartment(hours, dose_mg=2.0, ka=0.3, ke=0.3, v_over_f=50.0)
+    np.testing.assert_allclose(same, 1000 * 2.0 / 50.0 * 0.3 * hours * np.exp(-0.3 * hours), rtol=1e-12)
+    near = one_compartment(hours, dose_mg=2.0, ka=0.3 * (1 + 1e-7), ke=0.3, v_over_f=50.0)
+    np.testing.assert_allclose(same, near, rtol=1e-5)
+
+
+def test_linear_vs_emax_choice_on_its_own(kept):
+    """compare_linear_emax called directly (the module fixture hides it from per-test coverage): its linear AIC
+    equals statsmodels' OLS AIC up to the constant n (log 2 pi + 1) that the stated formula leaves out."""
+    import statsmodels.api as sm
+
+    from ecgwm_core.actions.exposure_response import compare_linear_emax, paired_ddelta
+
+    result = compare_linear_emax(kept, "Quinidine", "QTcF")
+    points = paired_ddelta(kept, "Quinidine Sulph", "QTcF")
+    ols = sm.OLS(points["ddelta"].to_numpy(), sm.add_constant(points["conc_ng_ml"].to_numpy())).fit()
+    n = len(points)
+    assert result["aic_linear"] == pytest.approx(ols.aic - n * (np.log(2 * np.pi) + 1), rel=1e-9)
+    assert result["chosen"] == "Emax" and result["aic_emax"] < result["aic_linear"] - 2
+    assert result["ec50_ng_ml"] > 0 and np.isfinite(result["emax"])
+    linear = compare_linear_emax(kept, "Dofetilide", "QTcF")
+    assert linear["chosen"] == "linear" and np.isnan(linear["emax"]) and np.isnan(linear["ec50_ng_ml"])
+
+
 def test_drug_names_and_errors(kept):
     assert match_drug("verapamil", DRUGS) == "Verapamil HCL"
     with pytest.raises(ValueError, match="unknown drug 'aspirin'; known: Dofetilide"):

@@ -135,6 +135,20 @@ def test_fast_path_matches_rk4_reference():
     assert (fast - rk4).abs().max().item() < 0.005
 
 
+def test_integrators_and_render_default_to_no_wander():
+    """Documented defaults: integrate_* and render add no baseline wander unless asked (simulate's 0.15 mV is
+    its own default)."""
+    from ecgwm_core.ode import render
+    from ecgwm_core.ode.mcsharry import integrate_rk4
+
+    p, rr = preset("paper"), torch.full((1, 3), 0.8, dtype=torch.float64)
+    t = torch.arange(0, 1.5, 1 / 250, dtype=torch.float64)
+    for integrate in (integrate_exponential, integrate_rk4):
+        assert torch.equal(integrate(p, rr, t), integrate(p, rr, t, wander_mv=0.0))
+    assert torch.equal(render(p, rr, t)[:, 0], integrate_exponential(p, rr, t, wander_mv=0.0))
+    assert not torch.equal(render(p, rr, t, wander_mv=0.1), render(p, rr, t))
+
+
 def test_gradcheck_through_the_integrator():
     base = preset("paper")
     rr = torch.tensor([[0.8, 0.85]], dtype=torch.float64)
