@@ -1,9 +1,20 @@
-"""``ecgwm assess``: rank candidate drugs for one trial subject by simulated, uncertainty-aware clinical risk."""
+"""``ecgwm assess``: rank candidate drugs for one trial subject by simulated, uncertainty-aware clinical risk.
+
+``--simulator world-model`` (default) rolls out the world model
+(``worldmodel.pretrained("quick")``, trained once on first use and cached);
+``--simulator exposure-response`` is the population exposure-response model
+(no ECG generated) kept for comparison.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+
+
+SIMULATORS = {"world-model": "world model (quick config, diffusion rollouts of generated ECGs)",
+              "exposure-response": "exposure-response (population model, no ECG generated)"}
+"""``--simulator`` choices and how the JSON output names them."""
 
 
 def _fail(message: str) -> int:
@@ -17,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..data import MalformedTableError, load_clinical_table
     from ..risk.loop import UnknownSubjectError, assess, parse_candidates, patient_from_table
     from ..risk.proposer import ProposalError
-    from ..risk.simulators import ExposureResponseSimulator
+    from ..risk.simulators import ExposureResponseSimulator, WorldModelSimulator
 
     if args.samples < 1 or args.kappa < 0 or not 0 <= args.hours <= 48:
         return _fail(f"need --samples >= 1, --kappa >= 0 and --hours in 0-48; got {args.samples}, {args.kappa}, "
@@ -34,13 +45,18 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(str(err))
     with warnings.catch_warnings():  # statsmodels' convergence chatter; the fits report convergence themselves
         warnings.simplefilter("ignore")
-        simulator = ExposureResponseSimulator(kept)
+        if args.simulator == "world-model":
+            from ..worldmodel import pretrained
+
+            simulator = WorldModelSimulator(pretrained("quick", progress=False), kept)
+        else:
+            simulator = ExposureResponseSimulator(kept)
     result = assess(patient, simulator, candidates=candidates, hours=args.hours, samples=args.samples,
                     kappa=args.kappa, seed=args.seed)
     table = result.table()
     if args.json:
         print(json.dumps({"subject": subject, "hours": args.hours, "samples": args.samples, "kappa": args.kappa,
-                          "simulator": "exposure-response (population)", "summary": result.summary(),
+                          "simulator": SIMULATORS[args.simulator], "summary": result.summary(),
                           "candidates": table.round(4).to_dict(orient="records")}, indent=2))
         return 0
     print(f"{'rank':>4s} {'drug':11s} {'dose':>8s} {'E[risk]':>8s} {'Std[risk]':>9s} {'score':>7s} "
@@ -72,5 +88,8 @@ def add_assess_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--kappa", type=float, default=1.0, help="weight of the spread in the score (default 1)")
     parser.add_argument("--hours", type=float, default=2.5, help="hours after the dose (default 2.5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulations (default 0)")
+    parser.add_argument("--simulator", choices=tuple(SIMULATORS), default="world-model",
+                        help="what rolls out the candidates: the world model (default; trains and caches the quick "
+                             "model on first use, a few minutes) or the population exposure-response model")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(run=_run)

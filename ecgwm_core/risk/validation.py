@@ -8,6 +8,9 @@ deterministic baseline (one sample, no spread: probabilities 0 or 1).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pandas as pd
 
 from ..actions import FORMULARY, Action
@@ -20,7 +23,7 @@ _BY_TRIAL_NAME = {d.trial_name: d for d in FORMULARY.values()}
 
 
 def heldout_events(simulator: Simulator, kept: pd.DataFrame, subjects, criterion: str = "dqtcf_gt_30",
-                   samples: int = 64, seed: int = 0) -> pd.DataFrame:
+                   samples: int = 64, seed: int = 0, hours: Sequence[float] | None = None) -> pd.DataFrame:
     """Predicted probability and observed outcome of ``criterion`` per held-out subject, drug and time point.
 
     Parameters
@@ -31,6 +34,7 @@ def heldout_events(simulator: Simulator, kept: pd.DataFrame, subjects, criterion
     criterion : a ΔQTcF or QTcF criterion of :data:`~ecgwm_core.risk.scores.CRITERIA`.
     samples : K rollouts per point (1: the deterministic baseline).
     seed : seed of the rollouts.
+    hours : post-dose time points to evaluate (default: all of the trial's).
 
     Returns
     -------
@@ -43,7 +47,12 @@ def heldout_events(simulator: Simulator, kept: pd.DataFrame, subjects, criterion
     for subject in subjects:
         patient = patient_from_table(kept, int(subject))
         changes = subject_changes(kept[kept["RANDID"] == subject], "QTcF")
-        changes = changes[changes["TPT"] > BASELINE_HOURS].reset_index(drop=True)
+        changes = changes[changes["TPT"] > BASELINE_HOURS]
+        if hours is not None:
+            changes = changes[np.isin(changes["TPT"], np.asarray(hours, dtype=float))]
+        changes = changes.reset_index(drop=True)
+        if changes.empty:
+            raise ValueError(f"subject {subject} has no post-dose QTcF at hours {hours}")
         drugs = [_BY_TRIAL_NAME[name] for name in changes["EXTRT"]]
         actions = [Action(d.name, d.dose, d.unit, float(h)) for d, h in zip(drugs, changes["TPT"])]
         outs = simulator.simulate(int(subject), patient.baseline, actions, samples, seed)
