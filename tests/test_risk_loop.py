@@ -10,7 +10,13 @@ from ecgwm_core.cli import main
 from ecgwm_core.data import load_clinical_table
 from ecgwm_core.data.trial import change_from_baseline
 from ecgwm_core.risk import ProposalError
-from ecgwm_core.risk.loop import CAVEAT, UnknownSubjectError, assess, parse_candidates, patient_from_table
+from ecgwm_core.risk.loop import (
+    CAVEAT,
+    UnknownSubjectError,
+    assess,
+    parse_candidates,
+    patient_from_table,
+)
 from ecgwm_core.risk.simulators import ExposureResponseSimulator, Simulator
 
 KEPT = load_clinical_table().kept
@@ -122,7 +128,7 @@ def test_worldmodel_assess_ranks_herg_blockers_riskier_for_every_shipped_subject
     for subject in sorted(KEPT["RANDID"].unique()):
         result = assess(patient_from_table(KEPT, int(subject)), simulator,
                         candidates=parse_candidates("placebo,dofetilide,quinidine,ranolazine,verapamil"), samples=64)
-        assert set(r.candidate.drug for r in result.ranked[-2:]) == {"dofetilide", "quinidine"}, subject
+        assert {r.candidate.drug for r in result.ranked[-2:]} == {"dofetilide", "quinidine"}, subject
         assert all(r.risk.n_rollouts >= 48 for r in result.ranked), subject  # few rollouts flagged implausible
 
 

@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 
-
 SIMULATORS = {"world-model": "world model (quick config, diffusion rollouts of generated ECGs)",
               "exposure-response": "exposure-response (population model, no ECG generated)"}
 """``--simulator`` choices and how the JSON output names them."""

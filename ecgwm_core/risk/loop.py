@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from ..actions import FORMULARY
-
 from ..data.records import Recording
 from ..data.trial import BASELINE_HOURS
 from .proposer import Candidate, FormularyProposer, PatientContext, ProposalError, Proposer, make_candidate
