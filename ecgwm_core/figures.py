@@ -187,6 +187,77 @@ def actions_ode_effect() -> Figure:
     return plot_action_effect(renderings)
 
 
+def _evaluation_split(quick: bool):
+    from .worldmodel import default_split
+
+    kept = load_clinical_table().kept
+    return kept, *default_split(kept), ("quick" if quick else "paper")
+
+
+def evaluation_bland_altman(quick: bool = True) -> Figure:
+    """Bland-Altman of forecast vs observed ΔQTcF on held-out subjects: world model (model output from
+    semi-synthetic twins) and population mean; targets are real."""
+    from .evaluation import study
+    from .evaluation.baselines import PopulationMean
+    from .evaluation.simulation import WorldModelPredictor
+    from .signal.plots import plot_bland_altman
+    from .worldmodel import get_config
+
+    kept, train, test, name = _evaluation_split(quick)
+    rows, task, truth = study.heldout(kept, train, test)
+    means = {label: p.fit(rows).sample(task, 32, 0).mean(1) for label, p in
+             (("world model", WorldModelPredictor(get_config(name))), ("population mean", PopulationMean()))}
+    return plot_bland_altman({n: truth for n in means}, means, unit="ms",
+                             title="forecast − observed ΔQTcF, held-out subjects (model vs real)")
+
+
+def evaluation_hallucinations(quick: bool = True) -> Figure:
+    """Generated median beats (model output, lead II) without and with the ODE prior, plausible and flagged."""
+    import numpy as np
+
+    from .evaluation import study
+    from .evaluation.plots import plot_hallucinations
+    from .worldmodel import pretrained
+
+    kept, _, test, name = _evaluation_split(quick)
+    model = pretrained(name, progress=False)
+    _, generated = study.waveforms(model, pretrained(name, progress=False, lambda0=0.0), kept, test)
+    examples = {}
+    for method, short in (("world model, λ0 = 0", "λ0 = 0"), ("world model", "λ0 = 1")):
+        g = generated[method]
+        for label, idx in (("plausible", np.flatnonzero(g["reasons"] == "")),
+                           ("flagged", np.flatnonzero(g["reasons"] != ""))):
+            if idx.size:
+                examples[f"{short}, {label}"] = (g["beats"][idx[0]], str(g["reasons"][idx[0]]))
+    rep = model.config.representation
+    return plot_hallucinations(examples, rep.fs_hz, int(round(rep.before_s * rep.fs_hz)))
+
+
+def evaluation_ablations(quick: bool = True) -> Figure:
+    """World-model ablations on held-out subjects (model output scored against real ΔQTcF): λ0, energy
+    weight schedule, prior effect scale and number of rollouts K."""
+    from .evaluation import study
+    from .evaluation.baselines import PopulationMean
+    from .evaluation.plots import plot_ablations
+    from .evaluation.protocols import score
+    from .evaluation.simulation import WorldModelPredictor
+    from .worldmodel import get_config
+
+    kept, train, test, name = _evaluation_split(quick)
+
+    def table(variants):
+        return study.ablation(kept, train, test, variants, 32, 0).rename(columns={"variant": "value"})
+
+    lambdas = table({v: WorldModelPredictor(get_config(name, lambda0=v)) for v in (0.0, 0.5, 1.0)})
+    schedules = table({s: WorldModelPredictor(get_config(name, weight_schedule=s))
+                       for s in ("alpha_bar", "constant", "high_noise")})
+    mismatch = table({f: WorldModelPredictor(get_config(name), effect_scale=f) for f in (0.5, 1.0, 2.0)})
+    ks = study.k_ablation(kept, train, test, WorldModelPredictor(get_config(name)))
+    rows, task, truth = study.heldout(kept, train, test)
+    reference = score(PopulationMean().fit(rows).sample(task, 32, 0), truth)["mae_ms"]
+    return plot_ablations(lambdas, schedules, mismatch, ks, reference)
+
+
 FIGURES: dict[str, FigureEntry] = {
     "ptb-12lead": FigureEntry(ptb_12lead, "book/01_data"),
     "mitdb-100": FigureEntry(mitdb_100_strip, "book/01_data"),
@@ -203,6 +274,9 @@ FIGURES: dict[str, FigureEntry] = {
     "actions-cqtc": FigureEntry(actions_cqtc, "book/04_actions"),
     "actions-ode-effect": FigureEntry(actions_ode_effect, "book/04_actions"),
     "method-overview": FigureEntry(plot_method_overview, "book/00_framework"),
+    "eval-bland-altman": FigureEntry(evaluation_bland_altman, "book/08_evaluation"),
+    "eval-hallucinations": FigureEntry(evaluation_hallucinations, "book/08_evaluation"),
+    "eval-ablations": FigureEntry(evaluation_ablations, "book/08_evaluation"),
 }
 """Figure id -> registered figure (function, chapter, caption)."""
 

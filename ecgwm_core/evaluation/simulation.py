@@ -78,7 +78,8 @@ def with_effect_scale(model: WorldModel, factor: float) -> WorldModel:
     return scaled
 
 
-def _fingerprint(model: WorldModel) -> str:
+def fingerprint(model: WorldModel) -> str:
+    """sha256 of a model's config, weights and drug effects (the key of cached rollouts)."""
     h = hashlib.sha256(model.config.digest().encode())
     for name, tensor in sorted(model.state_dict().items()):
         h.update(name.encode())
@@ -123,11 +124,24 @@ def _wanted(task: PredictionTask) -> pd.DataFrame:
 
 
 def _cache_file(model: WorldModel, keys: pd.DataFrame, context: pd.DataFrame, tag: str) -> Path:
-    h = hashlib.sha256(_fingerprint(model).encode())
+    h = hashlib.sha256(fingerprint(model).encode())
     h.update(data_digest(context[context["TPT"] == BASELINE_HOURS]).encode())
     h.update(pd.util.hash_pandas_object(keys, index=False).values.tobytes())
     h.update(tag.encode())
     return cache_root().parent / "evaluation" / f"draws-{h.hexdigest()[:20]}.npz"
+
+
+def _cached_draws(model: WorldModel, task: PredictionTask, tag: str, make) -> Draws:
+    """Draws of ``task``'s points from ``make(keys) -> (dqtcf, plausible)``, cached on disk."""
+    keys = _wanted(task)
+    path = _cache_file(model, keys, task.context, tag)
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as f:
+            return Draws(keys, f["dqtcf"], f["plausible"])
+    dq, ok = make(keys)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, dqtcf=dq, plausible=ok)
+    return Draws(keys, dq, ok)
 
 
 def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed: int,
@@ -142,22 +156,37 @@ def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed:
     seed : seed of the rollouts (subject × treatment ``i`` uses ``seed + i``).
     guidance : energy-guidance scale at sampling (0: none).
     """
-    keys = _wanted(task)
-    path = _cache_file(model, keys, task.context, f"{n_samples}-{seed}-{guidance}")
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as f:
-            return Draws(keys, f["dqtcf"], f["plausible"])
-    bases = task_baselines(model, task.context)
-    dq = np.full((len(keys), n_samples), np.nan)
-    ok = np.zeros((len(keys), n_samples), dtype=bool)
-    for i, ((randid, drug), rows) in enumerate(keys.groupby(["RANDID", "EXTRT"], sort=True)):
-        actions = [trial_action(drug, h) for h in rows["TPT"]]
-        table = rollout(model, bases[(int(randid), drug)], actions, n_samples, seed + i, guidance=guidance).table
-        dq[rows.index] = table["dqtcf_ms"].to_numpy().reshape(len(actions), n_samples)
-        ok[rows.index] = table["plausible"].to_numpy().reshape(len(actions), n_samples)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, dqtcf=dq, plausible=ok)
-    return Draws(keys, dq, ok)
+    def make(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        bases = task_baselines(model, task.context)
+        dq = np.full((len(keys), n_samples), np.nan)
+        ok = np.zeros((len(keys), n_samples), dtype=bool)
+        for i, ((randid, drug), rows) in enumerate(keys.groupby(["RANDID", "EXTRT"], sort=True)):
+            actions = [trial_action(drug, h) for h in rows["TPT"]]
+            table = rollout(model, bases[(int(randid), drug)], actions, n_samples, seed + i, guidance=guidance).table
+            dq[rows.index] = table["dqtcf_ms"].to_numpy().reshape(len(actions), n_samples)
+            ok[rows.index] = table["plausible"].to_numpy().reshape(len(actions), n_samples)
+        return dq, ok
+
+    return _cached_draws(model, task, f"{n_samples}-{seed}-{guidance}", make)
+
+
+def prior_draws(model: WorldModel, task: PredictionTask) -> Draws:
+    """One deterministic ΔQTcF per point of ``task`` from the decoded ODE anchor (cached on disk);
+    ``plausible`` is the delineator's success."""
+    def make(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        bases = task_baselines(model, task.context)
+        dq = np.full((len(keys), 1), np.nan)
+        ok = np.zeros((len(keys), 1), dtype=bool)
+        for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=True):
+            base = bases[(int(randid), drug)]
+            change = anchor_changes(model, base, [trial_action(drug, h) for h in rows["TPT"]])
+            beats, rr = model.decode_state(base.state + change)
+            measured = pd.DataFrame(measure_beats(beats, rr, model.config.representation))
+            dq[rows.index, 0] = measured["qtcf_ms"].to_numpy() - base.qtcf_ms
+            ok[rows.index, 0] = (measured["quality"] == "ok").to_numpy()
+        return dq, ok
+
+    return _cached_draws(model, task, "ode-prior", make)
 
 
 def plausible_samples(dqtcf: np.ndarray, plausible: np.ndarray, seed: int) -> np.ndarray:
@@ -252,15 +281,5 @@ class ODEPriorOnly(WorldModelPredictor):
         """One deterministic ΔQTcF per point, repeated ``n_samples`` times."""
         if self.model is None:
             raise ValueError("call fit() before sampling")
-        keys = _wanted(task)
-        bases = task_baselines(self.model, task.context)
-        dq = np.full(len(keys), np.nan)
-        ok = np.zeros(len(keys), dtype=bool)
-        for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=True):
-            base = bases[(int(randid), drug)]
-            change = anchor_changes(self.model, base, [trial_action(drug, h) for h in rows["TPT"]])
-            beats, rr = self.model.decode_state(base.state + change)
-            measured = pd.DataFrame(measure_beats(beats, rr, self.model.config.representation))
-            dq[rows.index] = measured["qtcf_ms"].to_numpy() - base.qtcf_ms
-            ok[rows.index] = (measured["quality"] == "ok").to_numpy()
-        return Draws(keys, np.repeat(dq[:, None], n_samples, 1), np.repeat(ok[:, None], n_samples, 1))
+        d = prior_draws(self.model, task)
+        return Draws(d.keys, np.repeat(d.dqtcf, n_samples, 1), np.repeat(d.plausible, n_samples, 1))

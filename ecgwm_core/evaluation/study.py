@@ -9,6 +9,7 @@ run only loads. Quick mode evaluates fold 0 of the 4 leave-subjects-out folds
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -17,15 +18,16 @@ import pandas as pd
 from ..data.trial import BASELINE_HOURS
 from ..worldmodel import WorldModel, get_config, rollout
 from ..worldmodel.anchors import trial_action
-from ..worldmodel.cohort import twin_cohort
+from ..worldmodel.cohort import cache_root, twin_cohort
 from ..worldmodel.plots import LEAD_NAMES
 from ..worldmodel.representation import measure_beats, r_index
 from ..worldmodel.rollout import anchor_changes
+from ..worldmodel.train import data_digest
 from .baselines import CopyForward, LinearCQTc, PopulationMean, ShiftedPopulation
 from .metrics import feature_matrix, frechet_distance, mmd_rbf, waveform_errors
 from .plausibility import check_beat
-from .protocols import KEY, Predictor, leave_subjects_out, observed_dqtcf, prediction_task, score
-from .simulation import ODEPriorOnly, WorldModelPredictor, task_baselines
+from .protocols import KEY, Predictor, leave_subjects_out, observed_dqtcf, prediction_task, score, summarise_folds
+from .simulation import ODEPriorOnly, WorldModelPredictor, fingerprint, task_baselines
 
 OBSERVED_UNTIL_H = 1.5
 """Hours of on-drug ECGs seen in the observed-until protocol."""
@@ -121,7 +123,29 @@ def waveforms(model: WorldModel, prior_free: WorldModel, kept: pd.DataFrame, tes
         :data:`WAVEFORM_FEATURES`, standardised by the observed twins' sd), ``hallucination`` (share failing
         :func:`~ecgwm_core.evaluation.check_beat`), ``n``. ``generated``: per method, ``beats`` (n, 12, M),
         ``rr_s``, ``reasons`` (str per beat) and ``key`` (index into the observed points).
+        Cached in ``$ECGWM_CACHE/evaluation``.
     """
+    h = hashlib.sha256(f"{fingerprint(model)}{fingerprint(prior_free)}{sorted(test)}{hours}{n_samples}{seed}"
+                       .encode())
+    h.update(data_digest(kept[kept["RANDID"].isin(test)]).encode())
+    path = cache_root().parent / "evaluation" / f"waveforms-{h.hexdigest()[:20]}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as f:
+            table = pd.DataFrame({c[6:]: f[c] for c in f.files if c.startswith("table_")})
+            names = list(table["method"])
+            return table, {m: {k: f[f"{i}_{k}"] for k in ("beats", "rr_s", "reasons", "key")}
+                           for i, m in enumerate(names)}
+    table, generated = _waveforms(model, prior_free, kept, test, hours, n_samples, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{f"table_{c}": table[c].to_numpy() for c in table.columns},
+             **{f"{i}_{k}": v for i, m in enumerate(table["method"]) for k, v in generated[m].items()})
+    return table, generated
+
+
+def _waveforms(model: WorldModel, prior_free: WorldModel, kept: pd.DataFrame, test: np.ndarray,
+               hours: tuple[float, ...], n_samples: int, seed: int
+               ) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
+    """:func:`waveforms` without the cache."""
     rep = model.config.representation
     test_rows = kept[kept["RANDID"].isin(test)]
     obs_rows, obs_beats, obs_rr = _observed_beats(model, test_rows, hours)
@@ -166,3 +190,17 @@ def waveforms(model: WorldModel, prior_free: WorldModel, kept: pd.DataFrame, tes
         out[name] = {"beats": beats, "rr_s": rr, "reasons": np.array(reasons), "key": key}
     return pd.DataFrame(rows), out
 
+
+
+def forecast_table(scores: pd.DataFrame, protocol: str) -> pd.DataFrame:
+    """The chapter's table of one protocol: per method, MAE, 90 % coverage, CRPS and ICH-bin accuracy,
+    as ``mean`` (one fold) or ``mean ± sd`` over folds."""
+    summary = summarise_folds(scores[scores["protocol"] == protocol]).set_index("method")
+    labels = {"mae_ms": "MAE (ms)", "coverage90": "90 % coverage", "crps_ms": "CRPS (ms)",
+              "ich_accuracy": "ICH bin accuracy"}
+    out = pd.DataFrame(index=summary.index)
+    for key, label in labels.items():
+        digits = 1 if key.endswith("_ms") else 2
+        mean, sd = summary[f"{key}_mean"], summary[f"{key}_sd"]
+        out[label] = [f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if np.isfinite(s) else "") for m, s in zip(mean, sd)]
+    return out
