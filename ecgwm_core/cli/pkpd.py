@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import warnings
 
 
 def _fit_drug(kept, drug: str) -> dict:
@@ -38,7 +38,7 @@ def _fit(args: argparse.Namespace) -> int:
         except ValueError as err:
             failures.append(f"{drug}: {err}" if not str(err).startswith(drug) else str(err))
     for failure in failures:
-        print(f"ecgwm pkpd fit: cannot fit {failure}", file=sys.stderr)
+        warnings.warn(f"cannot fit {failure}", stacklevel=1)  # cli.main prints "ecgwm pkpd fit: warning: ..."
     if not rows:
         raise ValueError(f"no drug could be fitted ({len(failures)} tried); see the reasons above and check the "
                          "table with `ecgwm data validate`")
@@ -66,8 +66,6 @@ def _outside_fitted_range(action, fit) -> str | None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    import warnings
-
     from ..actions import FORMULARY, Action, concentration_slope, fit_pk
     from ..data import load_clinical_table
 
