@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .output import atomic_output, checked_folder, checked_output, image_extensions
+
 
 def _figure(args: argparse.Namespace) -> int:
     from ..figures import FIGURES, export_figures
@@ -18,9 +20,12 @@ def _figure(args: argparse.Namespace) -> int:
         what = "DIR (a folder)" if args.name == "all" else "FILE"
         raise ValueError(f"--out {what} is required")
     if args.name != "all":
-        FIGURES[args.name](paper=args.paper).savefig(args.out, dpi=args.dpi)
-        print(f"wrote {args.out}")
+        out = checked_output(args.out, image_extensions())  # before the figure is computed
+        with atomic_output(out) as temporary:  # a failed save leaves no half-written image
+            FIGURES[args.name](paper=args.paper).savefig(temporary, dpi=args.dpi)
+        print(f"wrote {out}")
         return 0
+    checked_folder(args.out)
     rows, failures = export_figures(args.out, paper=args.paper, dpi=args.dpi)
     print(f"wrote {len(rows)} figures (PNG + PDF) and manifest.json/.csv to {args.out}")
     for name, error in failures.items():
