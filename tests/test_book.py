@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import toc_files  # noqa: E402
@@ -26,13 +27,29 @@ HTML = ROOT / "_build" / "html"
 pytestmark = pytest.mark.book
 
 
+def rendering_config() -> Path:
+    """_config.yml with notebook execution off, written to _build/.
+
+    ``make test`` executes every chapter once already (nbval, collected from
+    _toc.yml, compares it against its saved outputs), so the book test renders
+    the saved outputs instead of executing each chapter a second time.
+    ``make book`` executes them (``execute_notebooks: cache``).
+    """
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "off"
+    path = ROOT / "_build" / "_config_rendered.yml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    return path
+
+
 @pytest.fixture(scope="module")
 def built_book() -> Path:
     jb = Path(sys.executable).with_name("jupyter-book")
     mathjax = ROOT / "_static" / "mathjax" / "tex-mml-chtml.js"
     assert mathjax.is_file(), "MathJax is not in _static/mathjax: run `make test` or `make book`, which fetch it"
     result = subprocess.run(
-        [str(jb), "build", str(ROOT), "-W", "--keep-going"],
+        [str(jb), "build", str(ROOT), "-W", "--keep-going", "--config", str(rendering_config())],
         capture_output=True, text=True, timeout=1500, cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
