@@ -291,6 +291,17 @@ CASES = [
         env=(("ECGWM_DATA", "{in}/typo"),)),
     cli("pkpd-env-missing", "error", ("ECGWM_DATA=", "is not an existing folder"), "pkpd", "fit",
         env=(("ECGWM_DATA", "{in}/typo"),)),
+    # the other agents' subcommands go through the same boundary
+    cli("assess-subject-text", "error", ("subject id must be an integer RANDID",), "assess", "--subject", "abc"),
+    cli("predict-qtc-absent-table", "error", ("absent.csv", "does not exist"), "predict-qtc", "{in}/absent.csv",
+        "--out", "{out}/p.csv"),
+    cli("predict-qtc-nothing-usable", "error", ("no usable row",), "predict-qtc", "{in}/nothing_usable.csv",
+        "--out", "{out}/p.csv"),
+    cli("rollout-no-checkpoint", "error", ("not a world-model checkpoint",), "rollout", "--checkpoint",
+        "{in}/no_checkpoint", "--subject", "1001", "--drug", "dofetilide", "--dose", "500", "ug", "--hours", "2",
+        "--out", "{out}/r.npz"),
+    cli("train-unknown-config", "error", ("invalid choice: 'nope'",), "train", "--config", "nope",
+        "--out", "{out}/checkpoint"),
     cli("unknown-command", "error", ("invalid choice: 'simulate-nothing'",), "simulate-nothing"),
     # --- library: simulate
     lib("simulate-numpy-int", "valid", (), _sim(n=np.int64(2), duration_s=2.0)),
