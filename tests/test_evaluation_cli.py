@@ -82,3 +82,18 @@ def test_rejects_missing_baseline_and_bad_input(tmp_path, small, capsys):
         main(["predict-qtc", "x.csv", "--out", "p.csv", "--samples", "many"])
     assert exit_.value.code == 2
     assert "ecgwm predict-qtc: error:" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_world_model_method_uses_only_pre_dose_rows(tmp_path, small, capsys):
+    """The default predictor (cached quick world model): unseen ids, post-dose values ignored."""
+    code, reference = run(tmp_path, small, "--method", "world-model")
+    assert code == 0 and "predict-qtc: world model" in capsys.readouterr().err
+    pred = pd.read_csv(pd.io.common.StringIO(reference))
+    assert tuple(pred.columns) == OUTPUT_COLUMNS and 777777 in set(pred["RANDID"])
+    emptied = small.copy()
+    emptied.loc[emptied["TPT"] > 0, MEASURED] = np.nan
+    assert run(tmp_path, emptied, "--method", "world-model")[1] == reference
+    dofetilide = pred[(pred["EXTRT"] == "Dofetilide") & (pred["TPT"] == 2.5)]["dqtcf_mean"]
+    placebo = pred[(pred["EXTRT"] == "Placebo") & (pred["TPT"] == 2.5)]["dqtcf_mean"]
+    assert dofetilide.mean() - placebo.mean() > 10  # the drug's known prolongation carried by the prior
