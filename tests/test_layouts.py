@@ -2,7 +2,9 @@
 
 The fixtures are SYNTHETIC: 12-lead ECGs simulated by the ODE prior and written
 with ``wfdb.wrsamp`` in exactly the PhysioNet folder layouts, because the real
-waveforms cannot be shipped (size; credentialed access for MIMIC).
+waveforms cannot be shipped (size; credentialed access for MIMIC). One record is
+also written byte by byte to PhysioNet's header specification, so that the loader
+is checked against the format's documentation rather than against wfdb's writer.
 """
 import numpy as np
 import pandas as pd
@@ -66,3 +68,30 @@ def test_mimic_missing_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("ECGWM_DATA", str(tmp_path))
     with pytest.raises(DataNotFoundError, match=r"(?s)mimic-iv-ecg/record_list\.csv.*physionet\.org/content/mimic-iv-ecg"):
         load_mimic_record_list()
+
+
+def write_by_the_wfdb_spec(folder, name, adu, gain, baseline, names):
+    """A record written by hand to PhysioNet's header specification (WFDB "header(5)"), not by wfdb.wrsamp:
+    record line ``name nsig fs nsamp``, one signal line per lead ``file fmt gain(baseline)/units adcres adczero
+    initval checksum blocksize description``; format 16 = little-endian 16-bit two's complement, interleaved."""
+    folder.mkdir(parents=True, exist_ok=True)
+    adu = np.asarray(adu, dtype="<i2")  # (samples, leads)
+    lines = [f"{name} {adu.shape[1]} 500 {adu.shape[0]}"]
+    for lead, column in zip(names, adu.T):
+        checksum = (int(column.astype(np.int64).sum()) + 32768) % 65536 - 32768
+        lines.append(f"{name}.dat 16 {gain}({baseline})/mV 16 0 {column[0]} {checksum} 0 {lead}")
+    (folder / f"{name}.hea").write_text("\n".join(lines) + "\n")
+    adu.tofile(folder / f"{name}.dat")
+
+
+def test_ecgrdvq_record_written_to_the_header_spec(tmp_path, monkeypatch, ecgs):
+    """Physical value = (adu - baseline) / gain in mV, leads named as in the header (any case)."""
+    gain, baseline = 200, -12
+    adu = np.round(ecgs[0].T * gain).astype(int) + baseline
+    names = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    write_by_the_wfdb_spec(tmp_path / "ecgrdvq" / "raw" / "1001", "spec-record", adu, gain, baseline, names)
+    monkeypatch.setenv("ECGWM_DATA", str(tmp_path))
+    rec = load_ecgrdvq_ecg(1001, "spec-record")
+    assert rec.fs == 500 and rec.leads == tuple(LEADS) and rec.signal.shape == (12, 5000)
+    np.testing.assert_allclose(rec.signal, (adu.T - baseline) / gain, atol=1e-12)
+    np.testing.assert_allclose(rec.signal, ecgs[0], atol=0.5 / gain + 1e-12)  # half an ADC step
