@@ -258,6 +258,61 @@ def evaluation_ablations(quick: bool = True) -> Figure:
     return plot_ablations(lambdas, schedules, mismatch, ks, reference)
 
 
+def _heldout_risk(quick: bool):
+    """The 4 held-out subjects' candidate scores from the world model (the risk chapters' first table)."""
+    from .risk import WorldModelSimulator, candidate_scores
+    from .worldmodel import pretrained
+
+    kept, _, heldout, name = _evaluation_split(quick)
+    simulator = WorldModelSimulator(pretrained(name, progress=False), kept)
+    return candidate_scores(simulator, kept, heldout), heldout
+
+
+def risk_mean_variance(quick: bool = True) -> Figure:
+    """Mean-variance map (expected risk vs spread over 64 rollouts) of the trial's five arms at 2.5 h for the
+    held-out subjects (model output: world model rollouts of semi-synthetic twins)."""
+    from .risk.plots import plot_mean_variance_map
+
+    scores, heldout = _heldout_risk(quick)
+    return plot_mean_variance_map(scores, list(heldout))
+
+
+def risk_kappa(quick: bool = True) -> Figure:
+    """Rank of each candidate against the risk aversion κ for the held-out subjects (model output)."""
+    from .risk.plots import plot_kappa_sensitivity
+
+    scores, heldout = _heldout_risk(quick)
+    return plot_kappa_sensitivity(scores, list(heldout))
+
+
+def risk_cvar(quick: bool = True) -> Figure:
+    """CVaR (α = 0.9) against the mean-variance score (κ = 1) of every held-out subject and candidate (model
+    output)."""
+    from .risk.plots import plot_cvar_vs_mean_variance
+
+    return plot_cvar_vs_mean_variance(_heldout_risk(quick)[0])
+
+
+def risk_reliability(quick: bool = True) -> Figure:
+    """Reliability of P(ΔQTcF > 30 ms) on the held-out subjects: world model with K sampled rollouts and with one,
+    population exposure-response model (model output against real data)."""
+    import warnings
+
+    from .risk import ExposureResponseSimulator, WorldModelSimulator
+    from .risk.plots import plot_reliability
+    from .risk.study import calibration_predictions
+    from .worldmodel import pretrained
+
+    kept, train, heldout, name = _evaluation_split(quick)
+    simulator = WorldModelSimulator(pretrained(name, progress=False), kept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        population = ExposureResponseSimulator(kept[kept["RANDID"].isin(train)])
+    return plot_reliability(calibration_predictions(
+        simulator, population, kept, heldout, samples=16 if quick else 64,
+        hours=(1.0, 2.0, 2.5, 3.0, 4.0, 6.0) if quick else None))
+
+
 FIGURES: dict[str, FigureEntry] = {
     "ptb-12lead": FigureEntry(ptb_12lead, "book/01_data"),
     "mitdb-100": FigureEntry(mitdb_100_strip, "book/01_data"),
@@ -277,6 +332,10 @@ FIGURES: dict[str, FigureEntry] = {
     "eval-bland-altman": FigureEntry(evaluation_bland_altman, "book/08_evaluation"),
     "eval-hallucinations": FigureEntry(evaluation_hallucinations, "book/08_evaluation"),
     "eval-ablations": FigureEntry(evaluation_ablations, "book/08_evaluation"),
+    "risk-mean-variance": FigureEntry(risk_mean_variance, "book/09_risk"),
+    "risk-kappa": FigureEntry(risk_kappa, "book/09_risk"),
+    "risk-cvar": FigureEntry(risk_cvar, "book/09_risk"),
+    "risk-reliability": FigureEntry(risk_reliability, "book/09_risk"),
 }
 """Figure id -> registered figure (function, chapter, caption)."""
 

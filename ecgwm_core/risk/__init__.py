@@ -8,7 +8,8 @@ from .proposer import (
 from .loop import CAVEAT, Assessment, Patient, UnknownSubjectError, assess, parse_candidates, patient_from_table
 from .simulators import Baseline, ExposureResponseSimulator, Simulator, WorldModelSimulator
 from .study import (
-    TRIAL_CANDIDATES, alignment_table, calibration_by_time, candidate_scores, cvar_agreement, kappa_ranks, scores_at,
+    TRIAL_CANDIDATES, alignment_table, calibration_by_time, calibration_predictions, candidate_scores, cvar_agreement,
+    kappa_ranks, scores_at,
 )
 from .whatif import what_if, whatif_panel
 from .scores import (
@@ -25,6 +26,7 @@ __all__ = [
     "expected_calibration_error", "expected_risk", "kendall_tau", "make_candidate", "mean_variance", "ndcg",
     "observed_dqtcf", "parse_answer", "rank_candidates", "rank_gains", "reliability", "render_png", "risk_spread",
     "rollout_measures", "rollout_risk", "summarise",
-    "TRIAL_CANDIDATES", "alignment_table", "calibration_by_time", "candidate_scores", "cvar_agreement", "kappa_ranks",
+    "TRIAL_CANDIDATES", "alignment_table", "calibration_by_time", "calibration_predictions", "candidate_scores",
+    "cvar_agreement", "kappa_ranks",
     "scores_at", "what_if", "whatif_panel",
 ]

@@ -21,6 +21,7 @@ from .calibration import brier_score, expected_calibration_error
 from .loop import DEFAULT_HOURS, assess, parse_candidates, patient_from_table
 from .proposer import Candidate
 from .simulators import Simulator
+from .validation import heldout_events
 
 TRIAL_CANDIDATES = "placebo,dofetilide,quinidine,ranolazine,verapamil"
 """The trial's five arms at their trial doses, as ``parse_candidates`` reads them."""
@@ -161,3 +162,33 @@ def calibration_by_time(predictions: dict[str, pd.DataFrame], n_bins: int = 10) 
                          "ece": expected_calibration_error(g["p"], g["observed"], n_bins),
                          "brier": brier_score(g["p"], g["observed"])})
     return pd.DataFrame(rows)
+
+
+def calibration_predictions(world_model: Simulator, population: Simulator, kept: pd.DataFrame,
+                            subjects: Iterable[int], samples: int = 16, hours: Sequence[float] | None = None,
+                            seed: int = 0) -> dict[str, pd.DataFrame]:
+    """P(ΔQTcF > 30 ms) on held-out subjects from three predictors, for :func:`calibration_by_time`.
+
+    Parameters
+    ----------
+    world_model : the world model's simulator (trained without ``subjects``).
+    population : the exposure-response simulator fitted without ``subjects``.
+    kept : the clinical table rows holding ``subjects``.
+    subjects : held-out RANDIDs.
+    samples : K rollouts of the sampled world-model predictor.
+    hours : post-dose time points (default all of the trial's).
+    seed : seed of the rollouts.
+
+    Returns
+    -------
+    dict
+        ``{"world model, K = <samples>", "world model, one rollout" (deterministic baseline),
+        "exposure-response, K = 64"}`` → :func:`~ecgwm_core.risk.validation.heldout_events` frames.
+    """
+    subjects = list(subjects)
+    return {
+        f"world model, K = {samples}": heldout_events(world_model, kept, subjects, samples=samples, seed=seed,
+                                                      hours=hours),
+        "world model, one rollout": heldout_events(world_model, kept, subjects, samples=1, seed=seed, hours=hours),
+        "exposure-response, K = 64": heldout_events(population, kept, subjects, samples=64, seed=seed, hours=hours),
+    }
