@@ -35,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..data.trial import BASELINE_HOURS
 from ..worldmodel import Baseline, WorldModel, WorldModelConfig, get_config, rollout, train
@@ -254,7 +253,6 @@ class WorldModelPredictor:
         """The raw rollouts (cached) at the task's queries and observed points."""
         if self.model is None:
             raise ValueError("call fit() before sampling")
-        torch.manual_seed(seed)
         return rollout_draws(self.model, task, n_samples, seed, self.guidance)
 
     def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:

@@ -137,8 +137,10 @@ def waveforms(model: WorldModel, prior_free: WorldModel, kept: pd.DataFrame, tes
                            for i, m in enumerate(names)}
     table, generated = _waveforms(model, prior_free, kept, test, hours, n_samples, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{f"table_{c}": table[c].to_numpy() for c in table.columns},
-             **{f"{i}_{k}": v for i, m in enumerate(table["method"]) for k, v in generated[m].items()})
+    strings = lambda a: a.astype(str) if a.dtype == object else a  # noqa: E731  (no pickled objects)
+    np.savez(path, **{f"table_{c}": strings(table[c].to_numpy()) for c in table.columns},
+             **{f"{i}_{k}": strings(np.asarray(v)) for i, m in enumerate(table["method"])
+                for k, v in generated[m].items()})
     return table, generated
 
 
