@@ -225,8 +225,8 @@ def evaluation_hallucinations(quick: bool = True) -> Figure:
     examples = {}
     for method, short in (("world model, λ0 = 0", "λ0 = 0"), ("world model", "λ0 = 1")):
         g = generated[method]
-        for label, idx in (("plausible", np.flatnonzero(g["reasons"] == "")),
-                           ("flagged", np.flatnonzero(g["reasons"] != ""))):
+        for label, idx in (("a plausible beat", np.flatnonzero(g["reasons"] == "")),
+                           ("a flagged beat", np.flatnonzero(g["reasons"] != ""))):
             if idx.size:
                 examples[f"{short}, {label}"] = (g["beats"][idx[0]], str(g["reasons"][idx[0]]))
     rep = model.config.representation

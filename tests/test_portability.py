@@ -29,6 +29,7 @@ NUMERIC_CHAPTERS = [
     "book/02_ode_prior",
     "book/03_measurement",
     "book/04_actions",
+    "book/08_evaluation",
 ]
 """Chapters re-run here: those whose outputs come from numeric work. A new
 chapter whose numbers come from a fit, an optimiser or training adds itself;

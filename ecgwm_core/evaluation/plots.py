@@ -22,7 +22,7 @@ def plot_hallucinations(examples: dict[str, tuple[np.ndarray, str]], fs_hz: floa
     for ax, (title, (beat, reasons)) in zip(axes, examples.items()):
         t_ms = 1000 * (np.arange(beat.shape[-1]) - r_index) / fs_hz
         ax.plot(t_ms, beat[lead], color="tab:red" if reasons else "tab:blue", lw=1)
-        verdict = reasons.split(";")[0][:38] if reasons else "plausible"
+        verdict = "checker: " + (reasons.split(";")[0][:30] if reasons else "passes")
         ax.set_title(f"{title}\n{verdict}", fontsize=9)
         ax.set_xlabel("time from R (ms)")
         ax.set_ylabel(f"lead {lead_name} (mV)")
