@@ -7,7 +7,11 @@ from sklearn.metrics import brier_score_loss
 
 from ecgwm_core.data import load_clinical_table
 from ecgwm_core.risk.study import (
-    alignment_table, calibration_by_time, cvar_agreement, kappa_ranks, scores_at,
+    alignment_table,
+    calibration_by_time,
+    cvar_agreement,
+    kappa_ranks,
+    scores_at,
 )
 
 DRUGS = ["placebo", "dofetilide", "quinidine", "ranolazine", "verapamil"]
@@ -69,3 +73,50 @@ def test_calibration_by_time_matches_sklearn_and_hand_values():
     assert pooled["brier"] == pytest.approx(brier_score_loss(frame["observed"], frame["p"]))
     assert pooled["ece"] == pytest.approx(0.1 / 2)  # bins 0.1 and 0.9 off by 0.1 each, bin 0.5 exact
     assert pooled["n"] == 4 and pooled["event_rate"] == 0.5
+
+
+class _DoseSimulator:
+    """Synthetic stub: ΔQTcF = 40 ms × (dose / trial dose) for every rollout, plus ±2 ms alternating noise."""
+
+    def simulate(self, subject, baseline, actions, samples, seed):
+        from ecgwm_core.actions import FORMULARY
+        from ecgwm_core.risk import rollout_measures
+
+        noise = np.where(np.arange(samples) % 2, 2.0, -2.0)
+        out = []
+        for a in actions:
+            d = 0.0 if a.drug == "placebo" else 40.0 * a.dose / FORMULARY[a.drug].dose
+            out.append(rollout_measures(qtcf_ms=400 + d + noise, dqtcf_ms=d + noise))
+        return out
+
+
+def test_what_if_compares_the_dose_with_placebo_and_rejects_bad_drugs():
+    from ecgwm_core.risk import ProposalError, what_if
+
+    kept = load_clinical_table().kept
+    full = what_if(_DoseSimulator(), kept, 1001, "dofetilide", 1.0, samples=4).table().set_index("drug")
+    half = what_if(_DoseSimulator(), kept, 1001, "dofetilide", 0.5, samples=4).table().set_index("drug")
+    assert full.loc["dofetilide", "dose"] == "500 ug" and half.loc["dofetilide", "dose"] == "250 ug"
+    assert full.loc["dofetilide", "p_dqtcf_gt_30"] == 1.0 and half.loc["dofetilide", "p_dqtcf_gt_30"] == 0.0
+    with pytest.raises(ProposalError, match="active formulary drug; got 'placebo'"):
+        what_if(_DoseSimulator(), kept, 1001, "placebo")
+    with pytest.raises(ProposalError, match="outside the formulary"):
+        what_if(_DoseSimulator(), kept, 1001, "dofetilide", 0.2)
+
+
+def test_whatif_panel_reruns_when_a_control_changes():
+    from ecgwm_core.risk import whatif_panel
+
+    calls = []
+
+    class Counting(_DoseSimulator):
+        def simulate(self, subject, baseline, actions, samples, seed):
+            calls.append((subject, actions[1].dose))
+            return super().simulate(subject, baseline, actions, samples, seed)
+
+    panel = whatif_panel(Counting(), load_clinical_table().kept, subjects=[1001, 1003], samples=4)
+    assert calls == [(1001, 500.0)]
+    dropdowns = panel.children[0].children
+    dropdowns[0].value = 1003
+    panel.children[1].value = 0.5  # dose fraction
+    assert calls == [(1001, 500.0), (1003, 500.0), (1003, 250.0)]
