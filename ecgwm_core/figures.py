@@ -313,6 +313,90 @@ def risk_reliability(quick: bool = True) -> Figure:
         hours=(1.0, 2.0, 2.5, 3.0, 4.0, 6.0) if quick else None))
 
 
+def _worldmodel_heldout(quick: bool):
+    """The quick (or paper) world model, the real table and its held-out subjects (fold 0)."""
+    from .worldmodel import pretrained
+
+    kept, _, heldout, name = _evaluation_split(quick)
+    return pretrained(name, progress=False), kept, heldout
+
+
+def worldmodel_reconstructions(quick: bool = True) -> Figure:
+    """Held-out twin beats (semi-synthetic, black) and their autoencoder reconstructions (model output, red) at
+    the median and 95th percentile of the reconstruction error."""
+    from .worldmodel.cohort import twin_cohort
+    from .worldmodel.plots import plot_reconstruction_examples
+    from .worldmodel.representation import r_index
+
+    model, kept, heldout = _worldmodel_heldout(quick)
+    rep = model.config.representation
+    twins = twin_cohort(kept[kept["RANDID"].isin(heldout)], rep, progress=False)
+    recon, _ = model.decode_state(model.state(twins.beats, twins.rr_s))
+    return plot_reconstruction_examples(twins.beats, recon, rep.fs_hz, r_index(rep))
+
+
+def worldmodel_ptb_reconstruction(quick: bool = True) -> Figure:
+    """Real PTB s0010_re median beat (black) and its autoencoder reconstruction (model output, red)."""
+    import numpy as np
+
+    from .worldmodel.plots import LEAD_NAMES, plot_reconstructions
+    from .worldmodel.representation import r_index, strip_beats
+
+    model, _, _ = _worldmodel_heldout(quick)
+    rep, ptb = model.config.representation, load_ptb()
+    strip = np.stack([ptb.lead(name) for name in LEAD_NAMES])[None, :, : int(10 * ptb.fs)]
+    beat, rr, _ = strip_beats(strip, ptb.fs, rep)
+    recon, _ = model.decode_state(model.state(beat, rr))
+    return plot_reconstructions(beat, recon, rep.fs_hz, r_index(rep))
+
+
+def worldmodel_schedule() -> Figure:
+    """Cosine noise schedule of the quick world model and the energy weights w(t) (schematic: no data)."""
+    from .worldmodel import cosine_schedule, get_config
+    from .worldmodel.plots import plot_schedule_and_weights
+
+    return plot_schedule_and_weights(cosine_schedule(get_config("quick").diffusion.timesteps))
+
+
+def worldmodel_training_curves(quick: bool = True) -> Figure:
+    """Training curves of the diffusion model with (λ0 = 1) and without (λ0 = 0) the ODE prior (model output,
+    semi-synthetic training data)."""
+    from .worldmodel import pretrained
+    from .worldmodel.plots import plot_training_curves
+
+    name = "quick" if quick else "paper"
+    return plot_training_curves({"λ0 = 1 (ODE prior, w = ᾱ)": pretrained(name, progress=False),
+                                 "λ0 = 0 (no prior)": pretrained(name, progress=False, lambda0=0.0)})
+
+
+def _first_heldout_subject(quick: bool):
+    from .worldmodel.validate import period_baselines
+
+    model, kept, heldout = _worldmodel_heldout(quick)
+    rows = kept[kept["RANDID"] == int(heldout[0])]
+    return model, rows, period_baselines(model, rows)
+
+
+def worldmodel_generated_beats(quick: bool = True) -> Figure:
+    """Eight generated V5 median beats per drug 2.5 h after the dose (model output, red) vs the held-out
+    subject's observed twin (semi-synthetic, black)."""
+    from .worldmodel.cohort import twin_cohort
+    from .worldmodel.plots import plot_generated_vs_observed
+
+    model, rows, baselines = _first_heldout_subject(quick)
+    twins = twin_cohort(rows, model.config.representation, progress=False)
+    return plot_generated_vs_observed(model, baselines, twins, hours=2.5)
+
+
+def worldmodel_trajectories(quick: bool = True) -> Figure:
+    """24-h ΔQTcF per drug of a held-out subject: rollout median and 5-95 % band (model output) vs the observed
+    changes (real table)."""
+    from .worldmodel.plots import plot_dqtcf_trajectories, subject_trajectories
+
+    model, rows, baselines = _first_heldout_subject(quick)
+    return plot_dqtcf_trajectories(*subject_trajectories(model, rows, baselines))
+
+
 FIGURES: dict[str, FigureEntry] = {
     "ptb-12lead": FigureEntry(ptb_12lead, "book/01_data"),
     "mitdb-100": FigureEntry(mitdb_100_strip, "book/01_data"),
@@ -336,6 +420,12 @@ FIGURES: dict[str, FigureEntry] = {
     "risk-kappa": FigureEntry(risk_kappa, "book/09_risk"),
     "risk-cvar": FigureEntry(risk_cvar, "book/09_risk"),
     "risk-reliability": FigureEntry(risk_reliability, "book/09_risk"),
+    "wm-reconstructions": FigureEntry(worldmodel_reconstructions, "book/05_latent_space"),
+    "wm-ptb-reconstruction": FigureEntry(worldmodel_ptb_reconstruction, "book/05_latent_space"),
+    "wm-schedule": FigureEntry(worldmodel_schedule, "book/06_latent_diffusion"),
+    "wm-training-curves": FigureEntry(worldmodel_training_curves, "book/06_latent_diffusion"),
+    "wm-generated-beats": FigureEntry(worldmodel_generated_beats, "book/07_simulating_interventions"),
+    "wm-dqtcf-trajectories": FigureEntry(worldmodel_trajectories, "book/07_simulating_interventions"),
 }
 """Figure id -> registered figure (function, chapter, caption)."""
 

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 
+from ..data.trial import BASELINE_HOURS, subject_changes
+from .anchors import trial_action
+from .cohort import Cohort
 from .config import WEIGHT_SCHEDULES
 from .diffusion import Schedule
 from .energy import energy_weight
 from .model import WorldModel
-from .rollout import Baseline, Rollouts
+from .rollout import Baseline, Rollouts, rollout
 
 LEAD_NAMES = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
@@ -44,12 +48,12 @@ def plot_schedule_and_weights(schedule: Schedule) -> plt.Figure:
     left.plot(t, np.sqrt(1 - a), color="tab:gray", ls="--", label="√(1 − ᾱ_t) (noise scale)")
     left.set_xlabel("diffusion step t", fontsize=9)
     left.set_ylabel("coefficient (unitless)", fontsize=9)
-    left.legend(fontsize=8)
+    left.legend(fontsize=9)
     for name in WEIGHT_SCHEDULES:
         right.plot(t, energy_weight(schedule, t, name).numpy(), label=name)
     right.set_xlabel("diffusion step t (noise grows →)", fontsize=9)
     right.set_ylabel("energy weight w(t)", fontsize=9)
-    right.legend(fontsize=8)
+    right.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -69,7 +73,7 @@ def plot_training_curves(models: dict[str, WorldModel], smooth: int = 20) -> plt
     for ax in (left, right):
         ax.set_xlabel("training step", fontsize=9)
         ax.set_yscale("log")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -111,3 +115,82 @@ def plot_dqtcf_trajectories(results: dict[str, Rollouts], observed: dict[str, tu
     axes[0, 0].set_ylabel("ΔQTcF (ms)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_reconstruction_examples(beats: np.ndarray, recon: np.ndarray, fs_hz: float, r_index: int,
+                                 quantiles: tuple[float, ...] = (0.5, 0.95)) -> plt.Figure:
+    """Beats (black, as given) and reconstructions (red, MODEL) at the given quantiles of their RMSE.
+
+    Parameters
+    ----------
+    beats, recon : (n, 12, M) median beats and their autoencoder reconstructions, in mV.
+    fs_hz : sampling rate of the beats (Hz).
+    r_index : R-peak sample in each beat.
+    quantiles : which beats to show, as quantiles (0-1) of the per-beat RMSE; one row each.
+    """
+    if beats.shape != recon.shape or beats.ndim != 3:
+        raise ValueError(f"beats {beats.shape} and recon {recon.shape} must both be (n, 12, M)")
+    rmse = np.sqrt(((recon - beats) ** 2).mean(axis=(1, 2)))
+    order = np.argsort(rmse)
+    show = order[[min(int(q * len(order)), len(order) - 1) for q in quantiles]]
+    return plot_reconstructions(beats[show], recon[show], fs_hz, r_index)
+
+
+def plot_generated_vs_observed(model: WorldModel, baselines: dict[tuple[int, str], Baseline], cohort: Cohort,
+                               hours: float, samples: int = 8,
+                               seed: int = 0, lead: str = "V5") -> plt.Figure:
+    """Generated post-dose median beats (red, MODEL) per drug vs the observed twin (black, SEMI-SYNTHETIC).
+
+    Parameters
+    ----------
+    model : a trained world model.
+    baselines : {(RANDID, EXTRT): Baseline} of one subject, e.g. from ``validate.period_baselines``.
+    cohort : the same subject's represented twins (``cohort.twin_cohort``); the observed beat is the mean of
+        its ECGs at ``hours`` on each drug.
+    hours : hours since the dose (h).
+    samples, seed : rollouts per drug and their seed.
+    lead : lead to draw.
+    """
+    i = LEAD_NAMES.index(lead)
+    items = sorted(baselines.items(), key=lambda kv: kv[0][1])
+    fig, axes = plt.subplots(1, len(items), figsize=(7, 2.4), sharey=True, squeeze=False)
+    for ax, ((_, drug), base) in zip(axes[0], items):
+        result = rollout(model, base, [trial_action(drug, hours)], samples=samples, seed=seed)
+        t_ms = (np.arange(result.beats.shape[-1]) - result.r_index) / result.fs_hz * 1000
+        for beat in result.beats:
+            ax.plot(t_ms, beat[i], color="tab:red", lw=0.5, alpha=0.6)
+        post = cohort.rows.index[(cohort.rows["EXTRT"] == drug) & (cohort.rows["TPT"] == hours)]
+        ax.plot(t_ms, cohort.beats[post, i].mean(0), color="black", lw=1.0)
+        ax.set_title(drug.split()[0], fontsize=9)
+        ax.set_xlabel("ms from R", fontsize=9)
+    axes[0, 0].set_ylabel(f"{lead} (mV)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def subject_trajectories(model: WorldModel, rows: pd.DataFrame, baselines: dict[tuple[int, str], Baseline],
+                         samples: int = 32, seed: int = 0
+                         ) -> tuple[dict[str, Rollouts], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Rollouts at every post-dose time point of one subject's periods, and the observed ΔQTcF.
+
+    Parameters
+    ----------
+    model : a trained world model.
+    rows : the subject's rows of the clinical table (real); their post-dose hours are the time points.
+    baselines : {(RANDID, EXTRT): Baseline} of the subject.
+    samples, seed : rollouts per time point and their seed.
+
+    Returns
+    -------
+    results : {drug short name: Rollouts} (MODEL output).
+    observed : {drug short name: ((n,) hours, (n,) observed ΔQTcF in ms)} from the table (real data).
+    """
+    hours = sorted(h for h in rows["TPT"].unique() if h > BASELINE_HOURS)
+    changes = subject_changes(rows, "QTcF")
+    results, observed = {}, {}
+    for (_, drug), base in sorted(baselines.items(), key=lambda kv: kv[0][1]):
+        short = drug.split()[0]
+        results[short] = rollout(model, base, [trial_action(drug, h) for h in hours], samples=samples, seed=seed)
+        own = changes[(changes["EXTRT"] == drug) & (changes["TPT"] > BASELINE_HOURS)]
+        observed[short] = (own["TPT"].to_numpy(), own["change"].to_numpy())
+    return results, observed
