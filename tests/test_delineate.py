@@ -58,6 +58,21 @@ def test_bad_signals_give_nan_and_a_reason(signal, reason):
     assert all(math.isnan(m[name]) for name in INTERVALS)
 
 
+def test_named_reasons_and_wave_edges():
+    """The reasons are part of the output: a noise-only ECG is named as such; a tangent needs two points and a
+    slope (its least-squares line through (2, 1), (3, 3), (4, 5) crosses 0 at 1.5)."""
+    from ecgwm_core.signal.delineate import _tangent
+
+    noise = np.random.default_rng(1).normal(0, 0.3, (12, 5000))
+    assert measure_ecg(noise, FS)["quality"] == "failed: no QRS complex stands out of the noise"
+    assert _tangent(np.array([-3.0, -1.0, 1.0, 3.0, 5.0]), 3, 0.0) == pytest.approx(1.5)
+    for edge in (0, 9):
+        with pytest.raises(ValueError, match="a wave edge lies at the end of the beat"):
+            _tangent(np.arange(10.0), edge, 0.0, half=0)
+    with pytest.raises(ValueError, match="flat slope at a wave edge"):
+        _tangent(np.zeros(10), 5, 0.0)
+
+
 def test_measure_batch_is_one_row_per_ecg():
     sim = simulate(n=3, duration_s=10, fs=FS, heart_rate=70, leads="12", seed=2)
     table = measure_batch(sim.signal.numpy(), FS, progress=False)

@@ -135,6 +135,30 @@ def test_fast_path_matches_rk4_reference():
     assert (fast - rk4).abs().max().item() < 0.005
 
 
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
+def test_solve_relaxation_is_the_exact_recursion(dtype, tol):
+    """y' = g - y for g linear between samples, step h: y_{n+1} = e^-h y_n + u_n with, by integrating
+    e^-(h-s) g(s) over the step by hand, u_n = g_n (1 - e^-h) + (g_{n+1} - g_n)(h - 1 + e^-h)/h. The recursion is
+    run by SciPy's lfilter (a first-order IIR filter) in float64, against the chunked cumulative sums."""
+    from scipy.signal import lfilter
+
+    from ecgwm_core.ode.mcsharry import solve_relaxation
+
+    rng = np.random.default_rng(0)
+    h, n = 1 / 500, 2600  # more than one 2-s chunk, and a partial last chunk
+    g = rng.normal(0, 5, (2, n))
+    y0, kicks = rng.normal(0, 1, 2), np.zeros((2, n - 1))
+    kicks[:, [100, 1500]] = rng.normal(0, 0.5, (2, 2))
+    decay = np.exp(-h)
+    u = g[:, :-1] * (1 - decay) + (g[:, 1:] - g[:, :-1]) * (h - 1 + decay) / h + kicks
+    ref = np.array([np.concatenate([[y0[i]], lfilter([1.0], [1.0, -decay], u[i], zi=[decay * y0[i]])[0]])
+                    for i in range(2)])
+    as_t = lambda x: torch.tensor(x, dtype=dtype)  # noqa: E731
+    got = solve_relaxation(as_t(g), h, as_t(y0), as_t(kicks))
+    assert got.dtype == dtype and got.shape == (2, n)
+    np.testing.assert_allclose(got.double().numpy(), ref, rtol=tol, atol=tol)
+
+
 def test_integrators_and_render_default_to_no_wander():
     """Documented defaults: integrate_* and render add no baseline wander unless asked (simulate's 0.15 mV is
     its own default)."""
