@@ -63,9 +63,12 @@ def sample(keys: list[str], size: int, seed: int) -> list[str]:
         module, function = _function(key)
         if function in CORE.get(module, ()):
             by_module[module].append(key)
-    # one generator per module, so that a module's sample does not change when another module's code does
-    return [k for m in sorted(by_module) for k in (by_module[m] if size == 0 or len(by_module[m]) <= size
-                                                   else sorted(random.Random(f"{seed}:{m}").sample(by_module[m], size)))]
+    chosen = []
+    for module, keys in sorted(by_module.items()):
+        # one generator per module: a module's sample does not change when another module's code does
+        rng = random.Random(f"{seed}:{module}")
+        chosen += keys if size == 0 or len(keys) <= size else sorted(rng.sample(keys, size))
+    return chosen
 
 
 def report(names: list[str]) -> dict[str, dict[str, int]]:
