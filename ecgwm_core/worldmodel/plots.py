@@ -111,8 +111,8 @@ def plot_dqtcf_trajectories(results: dict[str, Rollouts], observed: dict[str, tu
         ax.plot(hours, values, "o", color="black", ms=3)
         ax.axhline(0, color="gray", lw=0.5)
         ax.set_title(drug, fontsize=9)
-        ax.set_xlabel("hours since dose (h)", fontsize=9)
     axes[0, 0].set_ylabel("ΔQTcF (ms)", fontsize=9)
+    fig.supxlabel("hours since dose (h)", fontsize=9)
     fig.tight_layout()
     return fig
 
