@@ -10,7 +10,7 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-mml-chtml.js
 NB ?= book/01_data.ipynb
 
-.PHONY: help venv book book-full test test-unit chapter clean mutation figures budget repository
+.PHONY: help venv models book book-full test test-unit chapter clean mutation figures budget repository
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,11 +29,14 @@ $(MATHJAX):  ## MathJax 3 from the npm registry, served by the book itself (no C
 	npm install --silent --no-audit --no-fund --prefix .cache/npm mathjax@$(MATHJAX_VERSION)
 	cp -r .cache/npm/node_modules/mathjax/es5/. _static/mathjax/
 
-book: $(STAMP) $(MATHJAX)  ## execute every chapter (quick mode) and write _build/html
+models: $(STAMP)  ## train the world models the chapters use, once (cached in $ECGWM_CACHE, default ~/.cache/ecgwm)
+	$(BIN)/python -c "from ecgwm_core.evaluation.study import train_book_models; train_book_models()"
+
+book: $(STAMP) $(MATHJAX) models  ## execute every chapter (quick mode) and write _build/html
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "Book written to _build/html/index.html"
 
-test: $(STAMP) $(MATHJAX)  ## run every test: unit tests, notebooks (nbval) and the book build
+test: $(STAMP) $(MATHJAX) models  ## run every test: unit tests, notebooks (nbval) and the book build
 	$(BIN)/python -m pytest
 
 test-unit: $(STAMP)  ## unit tests only (no notebooks, no book build)

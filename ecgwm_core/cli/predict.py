@@ -35,10 +35,10 @@ def _predictor(args: argparse.Namespace):
 
     if args.method == "world-model":
         if args.checkpoint is not None:
-            return WorldModelPredictor(checkpoint=args.checkpoint).fit(None)
+            return WorldModelPredictor(checkpoint=args.checkpoint, progress=True).fit(None)
         from ..worldmodel import pretrained
 
-        return WorldModelPredictor(model=pretrained("quick", progress=True)).fit(None)
+        return WorldModelPredictor(model=pretrained("quick", progress=True), progress=True).fit(None)
     make = {"population-mean": PopulationMean, "shifted-population": ShiftedPopulation,
             "linear-cqtc": LinearCQTc, "copy-forward": CopyForward}[args.method]
     return make().fit(load_clinical_table().kept)
@@ -80,7 +80,8 @@ def add_predict_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict-qtc", help="predict ΔQTcF per subject × treatment × post-dose time point of a table")
     p.add_argument("table", type=Path, help="SCR-002 clinical table (CSV); post-dose measurement columns may be empty")
     p.add_argument("--out", type=Path, required=True, help="output CSV: " + ",".join(OUTPUT_COLUMNS))
-    p.add_argument("--samples", type=int, default=64, help="predictive samples (rollouts) per time point (default 64)")
+    p.add_argument("--samples", type=int, default=16,
+                   help="predictive samples (rollouts) per time point (default 16; 64 for smoother quantiles)")
     p.add_argument("--method", choices=METHODS, default=METHODS[0],
                    help="predictor (default: world-model; the others are baselines)")
     p.add_argument("--checkpoint", type=Path, help="world-model checkpoint folder (default: the cached quick model)")

@@ -21,6 +21,11 @@ COLUMN_TO_INTERVAL = {"RR": "rr_ms", "PR": "pr_ms", "QRS": "qrs_ms", "QT": "qt_m
 """Clinical-table column -> the delineator's name for the same measurement
 (:data:`ecgwm_core.signal.INTERVALS`)."""
 
+DERIVED_COLUMNS = ("conc_ng_ml", "HR", "QTcF", "QTcB")
+"""Columns :func:`~ecgwm_core.data.load_clinical_table` computes from the source columns.
+QTcF uses a cube root, whose last bit can differ between CPUs and numpy's SIMD paths, so
+content hashes of a table (cache keys) leave these columns out."""
+
 STANDARD_12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 """The 12 standard leads in their conventional order and canonical spelling."""
 

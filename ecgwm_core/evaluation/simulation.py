@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from ..data.trial import BASELINE_HOURS
 from ..worldmodel import Baseline, WorldModel, WorldModelConfig, get_config, rollout, train
@@ -144,7 +145,7 @@ def _cached_draws(model: WorldModel, task: PredictionTask, tag: str, make) -> Dr
 
 
 def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed: int,
-                  guidance: float = 0.0) -> Draws:
+                  guidance: float = 0.0, progress: bool = False) -> Draws:
     """K rollouts at every query and observed post-dose point of ``task`` (cached on disk).
 
     Parameters
@@ -154,12 +155,15 @@ def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed:
     n_samples : K rollouts per point.
     seed : seed of the rollouts (subject × treatment ``i`` uses ``seed + i``).
     guidance : energy-guidance scale at sampling (0: none).
+    progress : a progress bar over subject × treatment.
     """
     def make(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         bases = task_baselines(model, task.context)
         dq = np.full((len(keys), n_samples), np.nan)
         ok = np.zeros((len(keys), n_samples), dtype=bool)
-        for i, ((randid, drug), rows) in enumerate(keys.groupby(["RANDID", "EXTRT"], sort=True)):
+        groups = keys.groupby(["RANDID", "EXTRT"], sort=True)
+        bar = tqdm(groups, total=groups.ngroups, desc="rollouts (subject x treatment)", disable=not progress)
+        for i, ((randid, drug), rows) in enumerate(bar):
             actions = [trial_action(drug, h) for h in rows["TPT"]]
             table = rollout(model, bases[(int(randid), drug)], actions, n_samples, seed + i, guidance=guidance).table
             dq[rows.index] = table["dqtcf_ms"].to_numpy().reshape(len(actions), n_samples)
@@ -253,7 +257,7 @@ class WorldModelPredictor:
         """The raw rollouts (cached) at the task's queries and observed points."""
         if self.model is None:
             raise ValueError("call fit() before sampling")
-        return rollout_draws(self.model, task, n_samples, seed, self.guidance)
+        return rollout_draws(self.model, task, n_samples, seed, self.guidance, self.progress)
 
     def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
         """(queries, n_samples) ΔQTcF samples in ms."""

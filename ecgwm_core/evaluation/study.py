@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.trial import BASELINE_HOURS
-from ..worldmodel import WorldModel, get_config, rollout
+from ..worldmodel import WorldModel, get_config, pretrained, rollout
 from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root, twin_cohort
 from ..worldmodel.plots import LEAD_NAMES
@@ -35,9 +35,25 @@ WAVEFORM_FEATURES = ("rr_ms", "pr_ms", "qrs_ms", "qt_ms", "jtpeak_ms", "tpeakten
 """Feature space of the distribution metrics (measured, not the model's latent)."""
 
 
+BOOK_VARIANTS = ({}, {"lambda0": 0.0}, {"lambda0": 0.5}, {"weight_schedule": "constant"},
+                 {"weight_schedule": "high_noise"})
+"""Diffusion-config changes of every world model the book trains: the default (λ0 = 1, w = ᾱ),
+no prior, half the prior, and the two other weight schedules of the ablations."""
+
+
 def config_name(quick: bool) -> str:
     """``"quick"`` or ``"paper"``."""
     return "quick" if quick else "paper"
+
+
+def train_book_models(quick: bool = True, progress: bool = True) -> list[WorldModel]:
+    """Train every world model the chapters use (:data:`BOOK_VARIANTS`), once: later calls load them.
+
+    ``make models`` runs this before the chapters execute, so that no chapter pays for
+    training inside a cell (quick mode: about 2-4 CPU-minutes per model on first use,
+    autoencoder and anchors shared).
+    """
+    return [pretrained(config_name(quick), progress=progress, **changes) for changes in BOOK_VARIANTS]
 
 
 def methods(quick: bool = True, observed: bool = False) -> dict[str, Callable[[], Predictor]]:

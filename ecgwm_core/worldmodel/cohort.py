@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ..data.trial import BASELINE_HOURS
 from ..data.vocabulary import COLUMN_TO_INTERVAL as TARGETS
+from ..data.vocabulary import DERIVED_COLUMNS
 from ..synthetic.twins import CACHE_ENV, FS_HZ, TWIN_VERSION, render_twins
 from .config import RepresentationConfig
 from .representation import strip_beats
@@ -73,7 +74,8 @@ def _first_pre(rows: pd.DataFrame) -> np.ndarray:
 
 
 def _key(rows: pd.DataFrame, rep: RepresentationConfig) -> str:
-    digest = hashlib.sha256(pd.util.hash_pandas_object(rows.astype(str), index=False).values.tobytes())
+    content = rows.drop(columns=list(DERIVED_COLUMNS), errors="ignore").astype(str)  # machine-independent key
+    digest = hashlib.sha256(pd.util.hash_pandas_object(content, index=False).values.tobytes())
     digest.update(json.dumps([TWIN_VERSION, asdict(rep)]).encode())
     return digest.hexdigest()[:16]
 

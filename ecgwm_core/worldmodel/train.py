@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..data import load_clinical_table, paired_samples, subject_folds
 from ..data.trial import BASELINE_HOURS
+from ..data.vocabulary import DERIVED_COLUMNS
 from .anchors import DrugEffects, anchor_beats, fit_prior, trial_action
 from .cohort import Cohort, cache_root, twin_cohort
 from .config import WorldModelConfig, get_config
@@ -229,8 +230,13 @@ def _cached_anchors(cohort: Cohort, effects: DrugEffects, config: WorldModelConf
 
 
 def data_digest(kept: pd.DataFrame) -> str:
-    """sha256 of the rows a model is trained on (content, not order)."""
-    rows = kept.sort_values("EGREFID").astype(str)
+    """sha256 of the rows a model is trained on (content, not order).
+
+    Derived columns (:data:`~ecgwm_core.data.vocabulary.DERIVED_COLUMNS`) are left out: they
+    follow from the others, and QTcF's last bit is not the same on every CPU, which would make
+    a cache key depend on the machine.
+    """
+    rows = kept.drop(columns=list(DERIVED_COLUMNS), errors="ignore").sort_values("EGREFID").astype(str)
     return hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).values.tobytes()).hexdigest()
 
 
