@@ -302,6 +302,12 @@ CASES = [
         "--out", "{out}/r.npz"),
     cli("train-unknown-config", "error", ("invalid choice: 'nope'",), "train", "--config", "nope",
         "--out", "{out}/checkpoint"),
+    cli("predict-qtc-out-txt", "error", ("unsupported extension '.txt'", ".csv"), "predict-qtc",
+        "{in}/absent.csv", "--out", "{out}/p.txt"),
+    cli("rollout-out-folder-missing", "error", ("does not exist", "mkdir -p"), "rollout", "--checkpoint",
+        "{in}/no_checkpoint", "--subject", "1001", "--drug", "dofetilide", "--dose", "500", "ug", "--hours", "2",
+        "--out", "{out}/missing/r.npz"),
+    cli("train-out-is-a-file", "error", ("is a file, not a folder",), "train", "--out", "{in}/nothing_usable.csv"),
     cli("unknown-command", "error", ("invalid choice: 'simulate-nothing'",), "simulate-nothing"),
     # --- library: simulate
     lib("simulate-numpy-int", "valid", (), _sim(n=np.int64(2), duration_s=2.0)),

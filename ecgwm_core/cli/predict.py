@@ -49,6 +49,9 @@ def _run(args: argparse.Namespace) -> int:
     from ..evaluation.protocols import prediction_task, summarise_samples
     from ..worldmodel import CheckpointError
 
+    from .output import atomic_output, checked_output
+
+    checked_output(args.out, (".csv",))
     if args.samples < 2:
         return _fail(f"--samples must be at least 2; got {args.samples}")
     if args.checkpoint is not None and args.method != "world-model":
@@ -70,7 +73,8 @@ def _run(args: argparse.Namespace) -> int:
     except (CheckpointError, ValueError) as err:
         return _fail(str(err))
     out = summarise_samples(task, samples)[list(OUTPUT_COLUMNS)]
-    out.to_csv(args.out, index=False, float_format="%.2f")
+    with atomic_output(args.out) as temporary:
+        out.to_csv(temporary, index=False, float_format="%.2f")
     print(f"wrote {args.out}: {len(out)} predictions ({out['RANDID'].nunique()} subjects)", file=sys.stderr)
     return 0
 

@@ -16,7 +16,10 @@ def _rollout(args: argparse.Namespace) -> int:
     from ..data.trial import BASELINE_HOURS
     from ..worldmodel import CheckpointError, WorldModel, rollout
     from ..worldmodel.validate import period_baselines
+    from .output import atomic_output, checked_output, image_extensions
 
+    out = checked_output(args.out, (".npz",))
+    plot = checked_output(args.plot, image_extensions(), "--plot") if args.plot else None
     try:
         amount, unit = args.dose
         action = Action(args.drug, float(amount), unit, args.hours)
@@ -38,7 +41,8 @@ def _rollout(args: argparse.Namespace) -> int:
     first_period = rows[rows["EXTRT"] == rows["EXTRT"].iloc[0]]
     baseline = next(iter(period_baselines(model, first_period).values()))
     result = rollout(model, baseline, [action], args.samples, args.seed)
-    result.save(args.out)
+    with atomic_output(out) as temporary:
+        result.save(temporary)
     s = result.summary()
     seen = " (a training subject)" if args.subject in model.meta.get("subjects", []) else " (not seen in training)"
     if s.empty:
@@ -48,10 +52,11 @@ def _rollout(args: argparse.Namespace) -> int:
         print(f"subject {args.subject}{seen}, {action.drug} {amount} {unit} at {args.hours:g} h: dQTcF median "
               f"{r['median']:.1f} ms (90 % band {r['q05']:.1f} to {r['q95']:.1f}), {int(r['n_plausible'])}/"
               f"{args.samples} plausible (MODEL output); wrote {args.out}")
-    if args.plot:
+    if plot is not None:
         from ..worldmodel.plots import plot_rollout_beats
 
-        plot_rollout_beats(result, baseline).savefig(args.plot, dpi=150)
+        with atomic_output(plot) as temporary:
+            plot_rollout_beats(result, baseline).savefig(temporary, dpi=150)
     return 0
 
 

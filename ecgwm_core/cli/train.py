@@ -12,7 +12,9 @@ SCHEDULES = ("alpha_bar", "snr_clipped", "constant", "high_noise")
 def _train(args: argparse.Namespace) -> int:
     from ..data import MalformedTableError, load_clinical_table
     from ..worldmodel import default_split, get_config, train
+    from .output import checked_folder
 
+    checked_folder(args.out)
     try:
         changes = {k: v for k, v in (("lambda0", args.lambda0), ("weight_schedule", args.schedule)) if v is not None}
         config = get_config(args.config, **changes)
