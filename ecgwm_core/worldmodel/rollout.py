@@ -130,11 +130,7 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     -------
     Rollouts
     """
-    if samples < 1 or not actions:
-        raise ValueError(f"need at least one action and samples >= 1; got {len(actions)} actions, {samples} samples")
-    bad = [a.hours for a in actions if not 0 <= a.hours <= 48]
-    if bad:
-        raise ValueError(f"hours must be within 0-48 h; got {bad}")
+    _check_request(actions, samples)
     cfg = model.config.diffusion
     device = model.state_mean.device
     anchor = anchor_changes(model, baseline, actions)
@@ -148,7 +144,38 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     with torch.no_grad():
         x0 = sample(lambda z, t: model.ema(z, t, cond), schedule, (n, model.dim), gen, "ddim",
                     steps or cfg.ddim_steps, cfg.eta if eta is None else eta, device, guide)
-    beats, rr = model.decode_state(baseline.state + x0 * model.change_std)
+    return measured_rollouts(model, baseline, actions, x0 * model.change_std)
+
+
+def _check_request(actions: list[Action], samples: int) -> None:
+    if samples < 1 or not actions:
+        raise ValueError(f"need at least one action and samples >= 1; got {len(actions)} actions, {samples} samples")
+    bad = [a.hours for a in actions if not 0 <= a.hours <= 48]
+    if bad:
+        raise ValueError(f"hours must be within 0-48 h; got {bad}")
+
+
+def measured_rollouts(model: WorldModel, baseline: Baseline, actions: list[Action],
+                      changes: torch.Tensor) -> Rollouts:
+    """Decode and measure generated changes of state, whatever generated them.
+
+    Parameters
+    ----------
+    model : supplies the decoder and the drug effects (predicted concentrations).
+    baseline : the patient's pre-dose state; each generated state is ``baseline.state + change``.
+    actions : A interventions.
+    changes : (A·K, D) raw changes of state, grouped by action (K consecutive rows per action).
+
+    Returns
+    -------
+    Rollouts
+    """
+    samples = len(changes) // max(len(actions), 1)
+    _check_request(actions, samples)
+    if changes.shape != (len(actions) * samples, model.dim):
+        raise ValueError(f"changes must be (A·K, {model.dim}) with A = {len(actions)} actions; "
+                         f"got {tuple(changes.shape)}")
+    beats, rr = model.decode_state(baseline.state + changes)
     measured = pd.DataFrame(measure_beats(beats, rr, model.config.representation))
     index = np.repeat(np.arange(len(actions)), samples)
     table = pd.DataFrame({

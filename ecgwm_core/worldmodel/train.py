@@ -154,6 +154,19 @@ def build_pairs(model: WorldModel, cohort: Cohort, anchors: Anchors) -> Pairs:
     return Pairs(change / model.change_std, anchor / model.change_std, cond)
 
 
+def training_pairs(model: WorldModel, kept: pd.DataFrame, progress: bool = False) -> Pairs:
+    """The diffusion training data of a trained ``model`` on ``kept`` (its training rows), from the cache.
+
+    Rebuilds the twins and anchors exactly as :func:`train` did (both are cached, so this takes
+    seconds) and returns :func:`build_pairs`' output, e.g. to fit another generator (a baseline)
+    on the same pairs with the same autoencoder.
+    """
+    cohort = twin_cohort(kept, model.config.representation, model.config.data.augment_copies,
+                         model.config.data.augment_every, progress)
+    anchors = _cached_anchors(cohort, model.effects, model.config, _stage_key(kept, model.config), progress)
+    return build_pairs(model, cohort, anchors)
+
+
 def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed: int, progress: bool,
                     state_dir: Path | None = None) -> list[dict[str, float]]:
     """Train the denoiser (and its EMA) on ``pairs``; resumes from ``state_dir`` if it holds a state."""
