@@ -58,7 +58,9 @@ def test_shrunken_offset_shifts_only_the_later_forecasts():
 
 
 def test_effect_scale_multiplies_the_priors_interval_changes_only():
-    effects = DrugEffects({"dofetilide": {"qt_ms": 10.0, "pr_ms": 1.0}},
+    zero = {"hours": [1.0, 3.0], "pr_ms": [0.0, 0.0], "qrs_ms": [0.0, 0.0], "jtpeak_ms": [0.0, 0.0],
+            "tpeaktend_ms": [0.0, 0.0], "rr_ms": [0.0, 0.0]}
+    effects = DrugEffects({"placebo": zero, "dofetilide": {**zero, "jtpeak_ms": [10.0, 20.0], "pr_ms": [1.0, 2.0]}},
                           {"dofetilide": {"ka_per_h": 1.0, "ke_per_h": 0.1, "v_over_f_l": 100.0, "tlag_h": 0.0}})
 
     class Holder:  # stands in for a WorldModel: only .effects is read

@@ -3,6 +3,7 @@
 All networks here are tiny (seconds on one core); nothing trains on the twins.
 """
 import dataclasses
+from dataclasses import replace
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ from ecgwm_core.worldmodel import (
     add_noise, config_from_dict, cosine_schedule, ddim_step, ddim_timesteps, ddpm_step, diffusion_loss,
     energy_weight, get_config, predict_x0, rollout, sample,
 )
-from ecgwm_core.worldmodel.anchors import DrugEffects
+from ecgwm_core.worldmodel.anchors import DrugEffects, trial_action
 from ecgwm_core.worldmodel.autoencoder import BeatAutoencoder
 from ecgwm_core.worldmodel.denoiser import Denoiser
 from ecgwm_core.worldmodel.representation import measure_beats, render_beats
@@ -28,8 +29,12 @@ TINY = WorldModelConfig(
     name="tiny", autoencoder=AutoencoderConfig(latent_dim=8, channels=(8, 8, 8, 8), steps=10, batch=8),
     diffusion=DiffusionConfig(timesteps=50, hidden=32, blocks=1, steps=10, batch=8, ddim_steps=10),
 )
-EFFECTS = DrugEffects(  # hand-set numbers (ms per ng/mL, PK of a typical subject), not fitted
-    slopes={"dofetilide": {"pr_ms": 0.0, "qrs_ms": 0.0, "jtpeak_ms": 20.0, "tpeaktend_ms": 5.0}},
+_ZERO = [0.0, 0.0]
+EFFECTS = DrugEffects(  # hand-set mean changes (ms) at 1 and 2 h and the PK of a typical subject, not fitted
+    curves={"placebo": {"hours": [1.0, 2.0], "pr_ms": _ZERO, "qrs_ms": _ZERO, "jtpeak_ms": [-4.0, -8.0],
+                        "tpeaktend_ms": _ZERO, "rr_ms": [20.0, 40.0]},
+            "dofetilide": {"hours": [1.0, 2.0], "pr_ms": _ZERO, "qrs_ms": _ZERO, "jtpeak_ms": [16.0, 30.0],
+                           "tpeaktend_ms": [4.0, 6.0], "rr_ms": _ZERO}},
     pk={"dofetilide": {"ka_per_h": 1.0, "ke_per_h": 0.1, "v_over_f_l": 300.0, "tlag_h": 0.2}},
 )
 
@@ -222,8 +227,39 @@ def test_drug_effects_follow_the_pk_curve():
     c = EFFECTS.concentration(peak)
     expected = 1000 * 0.5 / 300 * 1.0 / 0.9 * (math.exp(-0.1 * 2.8) - math.exp(-1.0 * 2.8))  # by hand
     assert c == pytest.approx(expected, rel=1e-9)
-    assert EFFECTS.changes(peak)["jtpeak_ms"] == pytest.approx(20.0 * c)
-    assert EFFECTS.changes(Action("placebo", 0, "mg", 3.0)) == {k: 0.0 for k in EFFECTS.changes(peak)}
+
+
+def test_drug_effects_are_time_matched_and_scale_with_exposure():
+    placebo = EFFECTS.changes(Action("placebo", 0, "mg", 1.5))
+    assert placebo["jtpeak_ms"] == pytest.approx(-6.0) and placebo["rr_ms"] == pytest.approx(30.0)  # midway
+    assert EFFECTS.changes(Action("placebo", 0, "mg", 0.5))["jtpeak_ms"] == pytest.approx(-2.0)  # from 0 at dose
+    trial = EFFECTS.changes(Action("dofetilide", 500, "ug", 2.0))  # the trial dose: the drug's own curve
+    assert trial == pytest.approx({"pr_ms": 0.0, "qrs_ms": 0.0, "jtpeak_ms": 30.0, "tpeaktend_ms": 6.0,
+                                   "rr_ms": 0.0})
+    double = EFFECTS.changes(Action("dofetilide", 1000, "ug", 2.0))  # placebo + 2 × (drug − placebo)
+    assert double["jtpeak_ms"] == pytest.approx(-8.0 + 2 * 38.0) and double["rr_ms"] == pytest.approx(-40.0)
+    later = EFFECTS.changes(Action("dofetilide", 500, "ug", 6.0))  # after 2 h: decays with the concentration
+    ratio = EFFECTS.concentration(Action("dofetilide", 500, "ug", 6.0)) / EFFECTS.concentration(
+        Action("dofetilide", 500, "ug", 2.0))
+    assert 0 < ratio < 1
+    assert later["jtpeak_ms"] == pytest.approx(-8.0 + ratio * 38.0)
+    scaled = replace(EFFECTS, scale=0.5).changes(Action("dofetilide", 500, "ug", 2.0))
+    assert scaled["jtpeak_ms"] == pytest.approx(-8.0 + 0.5 * 38.0)
+
+
+def test_fitted_effects_add_up_to_the_observed_qt_change():
+    """Independent check on the real table: QRS + JT-peak + Tpeak-Tend changes ≈ the QT column's change."""
+    from ecgwm_core.data import load_clinical_table
+    from ecgwm_core.data.trial import change_from_baseline
+
+    kept = load_clinical_table(None).kept
+    effects = DrugEffects.fit(kept)
+    qt = change_from_baseline(kept, "QT")
+    for drug, trial_name in (("dofetilide", "Dofetilide"), ("quinidine", "Quinidine Sulph")):
+        for hours in (1.0, 2.5, 5.0):
+            c = effects.changes(trial_action(trial_name, hours))
+            observed = qt[(qt["drug"] == trial_name) & (qt["hours"] == hours)]["mean"].item()
+            assert c["qrs_ms"] + c["jtpeak_ms"] + c["tpeaktend_ms"] == pytest.approx(observed, abs=4.0)
 
 
 # ---- checkpoints and rollouts ----------------------------------------------------------------

@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,31 +38,20 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data.trial import BASELINE_HOURS
-from ..worldmodel import Baseline, WorldModel, WorldModelConfig, get_config, rollout, train
-from ..worldmodel.anchors import DrugEffects, trial_action
+from ..worldmodel import Baseline, WorldModel, WorldModelConfig, get_config, rollout
+from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
 from ..worldmodel.representation import measure_beats
 from ..worldmodel.rollout import anchor_changes
-from ..worldmodel.train import data_digest
+from ..worldmodel.train import cached_model, data_digest
 from ..worldmodel.validate import period_baselines
 from .protocols import KEY, PredictionTask, observed_dqtcf
 
 
 def fold_model(config: WorldModelConfig | str, kept: pd.DataFrame, progress: bool = False) -> WorldModel:
-    """The world model trained on all rows of ``kept`` (the fold's training subjects), cached.
-
-    The cache folder is the one :func:`ecgwm_core.worldmodel.pretrained` uses
-    (``$ECGWM_CACHE/worldmodel/model-<config>-<config digest>-<data digest>``), so fold 0 of the
-    default split reuses the chapters' model.
-    """
-    config = get_config(config) if isinstance(config, str) else config
-    folder = cache_root() / f"model-{config.name}-{config.digest()[:12]}-{data_digest(kept)[:12]}"
-    if not (folder / "model.json").is_file():
-        work = folder.with_name(folder.name + ".partial")
-        train(config, kept, out=work, resume=True, progress=progress)
-        if not folder.exists():  # another process may have finished first
-            work.replace(folder)
-    return WorldModel.load(folder, expect=config)
+    """The world model trained on all rows of ``kept`` (the fold's training subjects), cached by
+    :func:`ecgwm_core.worldmodel.train.cached_model`, so fold 0 of the default split reuses the chapters' model."""
+    return cached_model(get_config(config) if isinstance(config, str) else config, kept, progress)
 
 
 def with_effect_scale(model: WorldModel, factor: float) -> WorldModel:
@@ -73,8 +62,7 @@ def with_effect_scale(model: WorldModel, factor: float) -> WorldModel:
     if not (np.isfinite(factor) and factor >= 0):
         raise ValueError(f"effect scale must be a finite number >= 0; got {factor}")
     scaled = copy.copy(model)
-    slopes = {d: {k: factor * v for k, v in s.items()} for d, s in model.effects.slopes.items()}
-    scaled.effects = DrugEffects(slopes, model.effects.pk)
+    scaled.effects = replace(model.effects, scale=factor * model.effects.scale)
     return scaled
 
 

@@ -25,7 +25,8 @@ from .config import WorldModelConfig, config_from_dict
 from .denoiser import Denoiser
 from .diffusion import Schedule, cosine_schedule
 
-FORMAT = "ecgwm-worldmodel-1"
+FORMAT = "ecgwm-worldmodel-2"
+"""Checkpoint format; 2: time-matched anchor effects with a change of RR (:class:`.anchors.DrugEffects`)."""
 ACTION_DIM = 2 + len(CHANNELS) + len(FORMULARY)
 """Action features: log1p(predicted concentration), hours/24, channel blocks, drug one-hot."""
 

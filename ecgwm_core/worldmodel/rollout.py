@@ -17,7 +17,7 @@ import torch
 
 from ..actions import Action
 from ..ode import DipoleParams
-from .anchors import anchor_beats, fit_prior
+from .anchors import anchor_beats, fit_prior, log_rr_change
 from .diffusion import sample
 from .energy import energy_guidance
 from .model import WorldModel
@@ -101,14 +101,15 @@ class Rollouts:
 
 
 def anchor_changes(model: WorldModel, baseline: Baseline, actions: list[Action]) -> torch.Tensor:
-    """(A, D) raw anchor changes of state: encode(shifted prior) − encode(prior), heart rate unchanged."""
+    """(A, D) raw anchor changes of state: encode(shifted prior) − encode(prior), and the actions'
+    expected change of log RR."""
     rep = model.config.representation
-    pre = render_beats([baseline.prior], np.array([baseline.prior_rr_s]), rep)
-    post = anchor_beats([baseline.prior] * len(actions), np.full(len(actions), baseline.prior_rr_s),
-                        [model.effects.changes(a) for a in actions], rep)
+    changes = [model.effects.changes(a) for a in actions]
     rr = np.full(len(actions), baseline.prior_rr_s)
+    pre = render_beats([baseline.prior], rr[:1], rep)
+    post = anchor_beats([baseline.prior] * len(actions), rr, changes, rep)
     change = model.state(post, rr) - model.state(pre, rr[:1])
-    change[:, -1] = 0.0
+    change[:, -1] = torch.as_tensor(log_rr_change(rr, changes), dtype=change.dtype, device=change.device)
     return change
 
 

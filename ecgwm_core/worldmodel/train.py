@@ -15,17 +15,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from filelock import FileLock
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from ..data import load_clinical_table, paired_samples, subject_folds
 from ..data.trial import BASELINE_HOURS
 from ..data.vocabulary import DERIVED_COLUMNS
-from .anchors import DrugEffects, anchor_beats, fit_prior, trial_action
+from .anchors import DrugEffects, anchor_beats, fit_prior, log_rr_change, trial_action
 from .cohort import Cohort, cache_root, twin_cohort
 from .config import WorldModelConfig, get_config
 from .energy import diffusion_loss
-from .model import WorldModel
+from .model import FORMAT, WorldModel
 from .representation import render_beats
 
 SAVE_EVERY = 500
@@ -49,7 +50,8 @@ class Anchors:
     ----------
     period_rows : (P,) cohort row of each period's first pre-dose ECG (the one the prior is fitted to).
     pre_beats : (P, 12, M) the fitted prior rendered at that ECG's RR.
-    keys : (K, 2) (period, hours) of each post-dose anchor; post_beats (K, 12, M).
+    keys : (K, 5) ``period``, ``EXTRT``, ``TPT`` (h), ``prior`` (index into period_rows) and ``dlog_rr``
+        (the anchor's change of log RR) of each post-dose anchor; post_beats (K, 12, M).
     """
 
     period_rows: np.ndarray
@@ -70,7 +72,7 @@ def build_anchors(cohort: Cohort, effects: DrugEffects, config: WorldModelConfig
     index = [where[p] for p in keys["period"]]
     changes = [effects.changes(trial_action(d, h)) for d, h in zip(keys["EXTRT"], keys["TPT"])]
     post_beats = anchor_beats([prior[i] for i in index], rr[index], changes, config.representation)
-    return Anchors(rows, pre, keys.assign(prior=index), post_beats)
+    return Anchors(rows, pre, keys.assign(prior=index, dlog_rr=log_rr_change(rr[index], changes)), post_beats)
 
 
 def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -143,7 +145,7 @@ def build_pairs(model: WorldModel, cohort: Cohort, anchors: Anchors) -> Pairs:
     k = [key_index[(p, h)] for p, h in zip(post["period"], post["TPT"])]
     prior_of = anchors.keys["prior"].to_numpy()[k]
     anchor = s_anchor_post[k] - s_anchor_pre[prior_of]
-    anchor[:, -1] = 0.0  # the prior does not change heart rate
+    anchor[:, -1] = torch.as_tensor(anchors.keys["dlog_rr"].to_numpy()[k], dtype=anchor.dtype, device=anchor.device)
     pre = s_pre[torch.as_tensor(post["period"].to_numpy())]
     change = s[torch.as_tensor(post.index.to_numpy())] - pre
     model.state_mean.copy_(s.mean(0))
@@ -221,8 +223,8 @@ def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed:
 
 def _stage_key(kept: pd.DataFrame, config: WorldModelConfig) -> str:
     """Cache key of what precedes the diffusion model: data, representation, data and autoencoder configs, seed."""
-    parts = [data_digest(kept), asdict(config.representation), asdict(config.data), asdict(config.autoencoder),
-             config.seed, config.amp]
+    parts = [FORMAT, data_digest(kept), asdict(config.representation), asdict(config.data),
+             asdict(config.autoencoder), config.seed, config.amp]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -232,13 +234,14 @@ def _cached_anchors(cohort: Cohort, effects: DrugEffects, config: WorldModelConf
     path = cache_root() / f"anchors-{stage}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as f:
-            keys = pd.DataFrame({"period": f["period"], "EXTRT": f["drug"], "TPT": f["hours"], "prior": f["prior"]})
+            keys = pd.DataFrame({"period": f["period"], "EXTRT": f["drug"], "TPT": f["hours"], "prior": f["prior"],
+                                 "dlog_rr": f["dlog_rr"]})
             return Anchors(f["period_rows"], f["pre_beats"], keys, f["post_beats"])
     a = build_anchors(cohort, effects, config, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, period_rows=a.period_rows, pre_beats=a.pre_beats, post_beats=a.post_beats,
              period=a.keys["period"].to_numpy(), drug=a.keys["EXTRT"].to_numpy(dtype=str),
-             hours=a.keys["TPT"].to_numpy(), prior=a.keys["prior"].to_numpy())
+             hours=a.keys["TPT"].to_numpy(), prior=a.keys["prior"].to_numpy(), dlog_rr=a.keys["dlog_rr"].to_numpy())
     return a
 
 
@@ -346,13 +349,19 @@ def pretrained(name: str = "quick", table: pd.DataFrame | None = None, progress:
     config = get_config(name, **diffusion_changes)
     kept = load_clinical_table(None).kept if table is None else table
     train_subjects, _ = default_split(kept)
-    digest = data_digest(kept[kept["RANDID"].isin(train_subjects)])
-    folder = cache_root() / f"model-{config.name}-{config.digest()[:12]}-{digest[:12]}"
-    if (folder / "model.json").is_file():
-        return WorldModel.load(folder, expect=config)
-    work = folder.with_name(folder.name + ".partial")
-    train(config, kept, train_subjects, out=work, resume=True, progress=progress)
-    if not folder.exists():  # another process may have finished first
-        work.replace(folder)
+    return cached_model(config, kept[kept["RANDID"].isin(train_subjects)], progress)
+
+
+def cached_model(config: WorldModelConfig, kept: pd.DataFrame, progress: bool = True) -> WorldModel:
+    """The world model of ``config`` trained on all rows of ``kept``: loaded from
+    ``$ECGWM_CACHE/worldmodel/model-<config>-<format, config digest>-<data digest>/`` or trained there first."""
+    key = hashlib.sha256(f"{FORMAT}{config.digest()}".encode()).hexdigest()
+    folder = cache_root() / f"model-{config.name}-{key[:12]}-{data_digest(kept)[:12]}"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):  # a second process waits here, then loads what the first trained
+        if not (folder / "model.json").is_file():
+            work = folder.with_name(folder.name + ".partial")
+            train(config, kept, out=work, resume=True, progress=progress)
+            work.replace(folder)
     return WorldModel.load(folder, expect=config)
 
