@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 from tqdm.auto import tqdm
 
 from .beats import detect_rpeaks, median_beat
@@ -57,24 +58,45 @@ INTERVALS = ("rr_ms", "hr_bpm", "pr_ms", "qrs_ms", "qt_ms", "jtpeak_ms", "tpeakt
 J-Tpeak = J to T peak, Tpeak-Tend = T peak to T end)."""
 
 
+FAILURES = (ValueError, IndexError, np.linalg.LinAlgError)
+"""What delineating a malformed beat raises; :func:`delineate_beats` returns it in place of the beat's
+:class:`Fiducials`."""
+_CHUNK = 256
+"""Beats delineated at once by :func:`delineate_beats` (bounds the memory of its (n, leads, M) temporaries)."""
+
+
+def _samples(ms: float, fs: float) -> int:
+    """A duration in ms as a whole number of samples at ``fs`` Hz, at least 1."""
+    return max(1, round(ms * fs / 1000))
+
+
 def _tangent(y: np.ndarray, i: int, level: float, half: int = 1) -> float:
     """Sample position where the least-squares line through y[i − half : i + half] reaches ``level``."""
     a, b = max(0, i - half), min(len(y), i + half + 1)
     if b - a < 2:
         raise ValueError("a wave edge lies at the end of the beat")
-    slope, intercept = np.polyfit(np.arange(a, b), y[a:b], 1)
+    t = np.arange(a, b, dtype=float)
+    t_mean, y_mean = t.mean(), y[a:b].mean()
+    slope = ((t - t_mean) @ (y[a:b] - y_mean)) / ((t - t_mean) @ (t - t_mean))
     if slope == 0:
         raise ValueError("flat slope at a wave edge")
-    return (level - intercept) / slope
+    return t_mean + (level - y_mean) / slope
 
 
-def _projection(x: np.ndarray, index: int, fs: float) -> np.ndarray:
-    """The leads combined along the beat's direction at ``index``, low-passed at 15 Hz (signed, mV)."""
-    direction = x[:, index]
-    norm = np.linalg.norm(direction)
-    if norm == 0:
-        raise ValueError("no wave at the expected place")
-    return lowpass(direction / norm @ x, fs, 15.0)
+def _quiet_starts(beats: np.ndarray, fs: float, r_index: int) -> tuple[np.ndarray, int]:
+    """First sample of each beat's flattest 30 ms before the QRS, and the window's length in samples.
+
+    ``beats`` is (..., leads, M); the starts are (...). Flattest: least summed absolute
+    slope across leads over a window that ends at least 60 ms before R (the first such
+    window on ties).
+    """
+    window = max(1, int(round(0.03 * fs)))
+    last_start = r_index - int(round(0.06 * fs)) - window
+    if last_start < 1:
+        raise ValueError("the beat holds too little before the QRS for an isoelectric level")
+    roughness = np.abs(np.diff(beats, axis=-1)).sum(-2)
+    sums = sliding_window_view(roughness, window, axis=-1)[..., :last_start, :].sum(-1)
+    return sums.argmin(-1), window
 
 
 def isoelectric(beat: np.ndarray, fs: float, r_index: int) -> tuple[np.ndarray, slice]:
@@ -83,18 +105,161 @@ def isoelectric(beat: np.ndarray, fs: float, r_index: int) -> tuple[np.ndarray, 
     The level is the lead's median over the flattest 30 ms (least summed absolute
     slope across leads) that ends at least 60 ms before R.
     """
-    window = max(1, int(round(0.03 * fs)))
-    last_start = r_index - int(round(0.06 * fs)) - window
-    if last_start < 1:
-        raise ValueError("the beat holds too little before the QRS for an isoelectric level")
-    roughness = np.abs(np.diff(beat, axis=1)).sum(0)
-    start = min(range(last_start), key=lambda s: roughness[s : s + window].sum())
-    quiet = slice(start, start + window)
+    start, window = _quiet_starts(beat, fs, r_index)
+    quiet = slice(int(start), int(start) + window)
     return beat - np.median(beat[:, quiet], axis=1, keepdims=True), quiet
 
 
+def _qrs(g: np.ndarray, slope: np.ndarray, active: np.ndarray, floor: float, height: float, r: int,
+         fs: float) -> tuple[float, float]:
+    """QRS onset and J point (samples) of one beat from its global curve ``g`` (step 4 of the module docstring)."""
+    if height <= 4 * floor or height == 0:
+        raise ValueError("no QRS complex stands out of the noise")
+
+    pause = _samples(10, fs)
+
+    def qrs_edge(step: int) -> int:
+        i, edge, gap = r, r, 0
+        while 0 < i < len(g) - 1 and gap <= pause:
+            i += step
+            edge, gap = (i, 0) if active[i] else (edge, gap + 1)
+        return edge
+
+    first, last = qrs_edge(-1), qrs_edge(+1)
+    peak = first
+    while peak + 1 < r and g[peak + 1] >= g[peak]:
+        peak += 1
+    start = max(0, first - pause)
+    qrs_onset = _tangent(g, start + int(np.argmax(slope[start : peak + 1])), floor)
+    peak = last
+    while peak - 1 > r and g[peak - 1] >= g[peak]:
+        peak -= 1
+    stop = min(len(g) - 1, last + pause)
+    return qrs_onset, _tangent(g, peak + int(np.argmin(slope[peak : stop + 1])), floor)
+
+
+def _t_peak(g: np.ndarray, j_point: float, r: int, rr_s: float, fs: float) -> int:
+    """T-peak sample: the maximum of ``g`` from 40 ms after J to 0.6 RR after R."""
+    t_from, t_to = int(math.ceil(j_point)) + _samples(40, fs), min(len(g) - 1, r + int(0.6 * rr_s * fs))
+    if t_to <= t_from:
+        raise ValueError("no room for a T wave after the QRS")
+    return t_from + int(np.argmax(g[t_from:t_to]))
+
+
+def _p_peak(g: np.ndarray, qrs_onset: float, fs: float) -> int:
+    """P-peak sample: the maximum of ``g`` from 250 ms to 10 ms before the QRS onset."""
+    p_from, p_to = max(0, int(qrs_onset) - _samples(250, fs)), int(qrs_onset) - _samples(10, fs)
+    if p_to <= p_from:
+        raise ValueError("no room for a P wave before the QRS")
+    return p_from + int(np.argmax(g[p_from:p_to]))
+
+
+def _direction(x: np.ndarray, index: int) -> np.ndarray:
+    """(M,) the leads of one (leads, M) beat combined along its unit direction at ``index`` (signed, mV)."""
+    direction = x[:, index]
+    norm = np.linalg.norm(direction)
+    if norm == 0:
+        raise ValueError("no wave at the expected place")
+    return direction / norm @ x
+
+
+def _delineate_chunk(beats: np.ndarray, fs: float, r: int, rr_s: np.ndarray) -> list[Fiducials | Exception]:
+    """:func:`delineate_beats` on at most a few hundred beats: array steps for all beats at once, and the
+    wave-by-wave search per beat; a beat that fails keeps its first failure and leaves the later steps."""
+    n = len(beats)
+    try:
+        starts, window = _quiet_starts(beats, fs, r)
+    except ValueError as err:
+        return [err] * n
+    rows = np.arange(n)
+    x = beats - np.median(sliding_window_view(beats, window, axis=-1)[rows, :, starts], axis=-1, keepdims=True)
+    g = np.sqrt((x**2).sum(1))
+    floor = np.median(sliding_window_view(g, window, axis=-1)[rows, starts], axis=-1)
+    height = g[:, r - _samples(20, fs) : r + _samples(20, fs)].max(1)
+    slope = np.gradient(g, axis=-1)
+    steepest = np.abs(slope[:, r - _samples(40, fs) : r + _samples(40, fs)]).max(1)
+    active = (g > (floor + 0.08 * (height - floor))[:, None]) & (np.abs(slope) > (0.05 * steepest)[:, None])
+    out: list[Fiducials | Exception | None] = [None if np.isfinite(beat).all() else ValueError("non-finite samples")
+                                               for beat in beats]
+
+    def each(fn, keys, args_of) -> dict[int, object]:
+        """fn(*args_of(k)) for the beats in ``keys`` still unfailed; a failure is recorded in ``out``."""
+        done = {}
+        for k in keys:
+            if out[k] is None:
+                try:
+                    done[k] = fn(*args_of(k))
+                except FAILURES as err:
+                    out[k] = err
+        return done
+
+    def lowpassed(peaks: dict[int, int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """The leads along each beat's direction at its peak, low-passed at 15 Hz, and their gradients."""
+        raw = each(_direction, peaks, lambda k: (x[k], peaks[k]))
+        if not raw:
+            return {}, {}
+        leads = lowpass(np.stack(list(raw.values())), fs, 15.0)
+        return dict(zip(raw, leads)), dict(zip(raw, np.gradient(leads, axis=-1)))
+
+    qrs = each(_qrs, range(n), lambda k: (g[k], slope[k], active[k], float(floor[k]), float(height[k]), r, fs))
+    t_peak = each(_t_peak, qrs, lambda k: (g[k], qrs[k][1], r, float(rr_s[k]), fs))
+    t_lead, t_slope = lowpassed(t_peak)
+    last = g.shape[1] - 1
+    t_end = each(lambda k: _tangent(t_lead[k], t_peak[k] + int(np.argmin(
+        t_slope[k][t_peak[k] : min(last, t_peak[k] + _samples(200, fs))])), 0.0, _samples(8, fs)), t_lead,
+        lambda k: (k,))
+    p_peak = each(_p_peak, t_end, lambda k: (g[k], qrs[k][0], fs))
+    p_lead, p_slope = lowpassed(p_peak)
+
+    def p_onset(k: int) -> float:
+        rise_from = max(0, p_peak[k] - _samples(120, fs))
+        ascent = rise_from + int(np.argmax(p_slope[k][rise_from : p_peak[k] + 1]))
+        return _tangent(p_lead[k], ascent, 0.0, _samples(8, fs))
+
+    onset = each(p_onset, p_lead, lambda k: (k,))
+    to_s = lambda sample: (sample - r) / fs  # noqa: E731
+    for k, p in onset.items():
+        out[k] = Fiducials(to_s(p), to_s(qrs[k][0]), to_s(qrs[k][1]), to_s(t_peak[k]), to_s(t_end[k]),
+                           float(t_lead[k][t_peak[k]]))
+    return out
+
+
+def delineate_beats(beats: np.ndarray, fs: float, r_index: int, rr_s: np.ndarray) -> list[Fiducials | Exception]:
+    """Fiducial points of many median beats at once (see the module docstring, steps 3-5).
+
+    The same numbers as :func:`delineate_beat` on each beat, faster: the array steps
+    and the 15-Hz low-pass filters run on all beats together.
+
+    Parameters
+    ----------
+    beats : (n, leads, M) filtered median beats in mV.
+    fs : Hz.
+    r_index : sample of the R peak in every beat.
+    rr_s : (n,) the beats' RR intervals in s.
+
+    Returns
+    -------
+    list
+        n entries: the beat's :class:`Fiducials`, or the exception (one of :data:`FAILURES`:
+        a ``ValueError`` naming the missing wave, or ``"non-finite samples"``) that makes it unmeasurable.
+
+    Raises
+    ------
+    ValueError
+        If ``beats`` is not (n, leads, M) or ``rr_s`` does not hold one RR per beat.
+    """
+    beats, rr_s = np.asarray(beats, dtype=float), np.asarray(rr_s, dtype=float)
+    if beats.ndim != 3 or rr_s.shape != beats.shape[:1]:
+        raise ValueError(f"need (n, leads, M) beats and (n,) RR intervals; got shapes {beats.shape} and "
+                         f"{rr_s.shape}")
+    out: list[Fiducials | Exception] = []
+    for start in range(0, len(beats), _CHUNK):
+        out += _delineate_chunk(beats[start : start + _CHUNK], fs, r_index, rr_s[start : start + _CHUNK])
+    return out
+
+
 def delineate_beat(beat: np.ndarray, fs: float, r_index: int, rr_s: float) -> Fiducials:
-    """Fiducial points of one median beat (see the module docstring).
+    """Fiducial points of one median beat (see the module docstring; :func:`delineate_beats` of one).
 
     Parameters
     ----------
@@ -108,56 +273,13 @@ def delineate_beat(beat: np.ndarray, fs: float, r_index: int, rr_s: float) -> Fi
     ValueError
         If a wave cannot be found (flat or malformed beat).
     """
-    ms = lambda value: max(1, int(round(value * fs / 1000)))  # noqa: E731
-    r = r_index
-    x, quiet = isoelectric(beat, fs, r)
-    g = np.sqrt((x**2).sum(0))
-    floor = float(np.median(g[quiet]))
-    height = float(g[r - ms(20) : r + ms(20)].max())
-    if height <= 4 * floor or height == 0:
-        raise ValueError("no QRS complex stands out of the noise")
-    slope = np.gradient(g)
-    steepest = float(np.abs(slope[r - ms(40) : r + ms(40)]).max())
-    active = (g > floor + 0.08 * (height - floor)) & (np.abs(slope) > 0.05 * steepest)
-
-    def qrs_edge(step: int) -> int:
-        i, edge, gap = r, r, 0
-        while 0 < i < len(g) - 1 and gap <= ms(10):
-            i += step
-            edge, gap = (i, 0) if active[i] else (edge, gap + 1)
-        return edge
-
-    first, last = qrs_edge(-1), qrs_edge(+1)
-    peak = first
-    while peak + 1 < r and g[peak + 1] >= g[peak]:
-        peak += 1
-    start = max(0, first - ms(10))
-    qrs_onset = _tangent(g, start + int(np.argmax(slope[start : peak + 1])), floor)
-    peak = last
-    while peak - 1 > r and g[peak - 1] >= g[peak]:
-        peak -= 1
-    stop = min(len(g) - 1, last + ms(10))
-    j_point = _tangent(g, peak + int(np.argmin(slope[peak : stop + 1])), floor)
-
-    t_from, t_to = int(math.ceil(j_point)) + ms(40), min(len(g) - 1, r + int(0.6 * rr_s * fs))
-    if t_to <= t_from:
-        raise ValueError("no room for a T wave after the QRS")
-    t_peak = t_from + int(np.argmax(g[t_from:t_to]))
-    t_lead = _projection(x, t_peak, fs)
-    descent = t_peak + int(np.argmin(np.gradient(t_lead)[t_peak : min(len(g) - 1, t_peak + ms(200))]))
-    t_end = _tangent(t_lead, descent, 0.0, ms(8))
-
-    p_from, p_to = max(0, int(qrs_onset) - ms(250)), int(qrs_onset) - ms(10)
-    if p_to <= p_from:
-        raise ValueError("no room for a P wave before the QRS")
-    p_peak = p_from + int(np.argmax(g[p_from:p_to]))
-    p_lead = _projection(x, p_peak, fs)
-    rise_from = max(0, p_peak - ms(120))
-    ascent = rise_from + int(np.argmax(np.gradient(p_lead)[rise_from : p_peak + 1]))
-    p_onset = _tangent(p_lead, ascent, 0.0, ms(8))
-    to_s = lambda sample: (sample - r) / fs  # noqa: E731
-    return Fiducials(to_s(p_onset), to_s(qrs_onset), to_s(j_point), to_s(t_peak), to_s(t_end),
-                     float(t_lead[t_peak]))
+    beat = np.asarray(beat, dtype=float)
+    if beat.ndim != 2:
+        raise ValueError(f"need one (leads, M) beat; got shape {beat.shape} (use delineate_beats for a batch)")
+    (result,) = delineate_beats(beat[None], fs, r_index, np.array([rr_s]))
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 @dataclass(frozen=True)
