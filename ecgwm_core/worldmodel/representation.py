@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from ..ode import DipoleParams
 from ..ode.render import constant_rr, render
-from ..signal import Delineation, delineate_beat, detect_rpeaks, lowpass, median_beat, remove_baseline, resample
+from ..signal import Delineation, delineate_beats, detect_rpeaks, lowpass, median_beat, remove_baseline, resample
 from ..signal.delineate import INTERVALS, isoelectric
 from .config import RepresentationConfig
 
@@ -112,16 +112,16 @@ def render_beats(params: list[DipoleParams], rr_s: np.ndarray, rep: Representati
 
 
 def measure_beats(beats: np.ndarray, rr_s: np.ndarray, rep: RepresentationConfig) -> list[dict[str, float]]:
-    """Delineate (n, 12, M) beats (mV) at their RR (s) with :func:`ecgwm_core.signal.delineate_beat`.
+    """Delineate (n, 12, M) beats (mV) at their RR (s) with :func:`ecgwm_core.signal.delineate_beats`.
 
     Returns one dict of :data:`~ecgwm_core.signal.INTERVALS` per beat plus ``quality``
     (``"ok"`` or the delineator's reason); unmeasurable beats get NaN.
     """
+    beats = np.asarray(beats, dtype=float)
     out = []
-    for beat, rr in zip(np.asarray(beats, dtype=float), rr_s):
-        try:
-            fid = delineate_beat(beat, rep.fs_hz, r_index(rep), float(rr))
+    for beat, rr, fid in zip(beats, rr_s, delineate_beats(beats, rep.fs_hz, r_index(rep), rr_s)):
+        if isinstance(fid, Exception):
+            out.append({**{k: float("nan") for k in INTERVALS}, "quality": f"failed: {fid}"})
+        else:
             out.append({**Delineation(beat, rep.fs_hz, r_index(rep), float(rr), fid).intervals(), "quality": "ok"})
-        except (ValueError, IndexError, np.linalg.LinAlgError) as err:
-            out.append({**{k: float("nan") for k in INTERVALS}, "quality": f"failed: {err}"})
     return out
