@@ -123,6 +123,11 @@ def trial_action(drug_name: str, hours: float) -> Action:
     return Action(key, d.dose, d.unit, float(hours))
 
 
+def qt_change_ms(changes: dict[str, float]) -> float:
+    """The QT change (ms) that interval changes add up to: ΔQRS + ΔJT-peak + ΔTpeak-Tend."""
+    return changes["qrs_ms"] + changes["jtpeak_ms"] + changes["tpeaktend_ms"]
+
+
 def log_rr_change(rr_s: np.ndarray, changes: list[dict[str, float]]) -> np.ndarray:
     """(n,) anchor change of the log-RR coordinate: log((RR + ΔRR) / RR) for RR in s and ΔRR in ms."""
     rr = np.asarray(rr_s, dtype=float)

@@ -17,7 +17,8 @@ import torch
 
 from ..actions import Action
 from ..ode import DipoleParams
-from .anchors import anchor_beats, fit_prior, log_rr_change
+from .anchors import anchor_beats, fit_prior, log_rr_change, qt_change_ms
+from .calibrate import calibrate_anchors
 from .diffusion import sample
 from .energy import energy_guidance
 from .model import WorldModel
@@ -101,8 +102,8 @@ class Rollouts:
 
 
 def anchor_changes(model: WorldModel, baseline: Baseline, actions: list[Action]) -> torch.Tensor:
-    """(A, D) raw anchor changes of state: encode(shifted prior) − encode(prior), and the actions'
-    expected change of log RR."""
+    """(A, D) raw anchor changes of state: encode(shifted prior) − encode(prior), calibrated on the
+    patient's state (:func:`.calibrate.calibrate_anchors`), and the actions' expected change of log RR."""
     rep = model.config.representation
     changes = [model.effects.changes(a) for a in actions]
     rr = np.full(len(actions), baseline.prior_rr_s)
@@ -110,7 +111,8 @@ def anchor_changes(model: WorldModel, baseline: Baseline, actions: list[Action])
     post = anchor_beats([baseline.prior] * len(actions), rr, changes, rep)
     change = model.state(post, rr) - model.state(pre, rr[:1])
     change[:, -1] = torch.as_tensor(log_rr_change(rr, changes), dtype=change.dtype, device=change.device)
-    return change
+    base = baseline.state.expand(len(actions), -1)
+    return calibrate_anchors(model, base, change, np.array([qt_change_ms(c) for c in changes]))[0]
 
 
 def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], samples: int = 64, seed: int = 0,

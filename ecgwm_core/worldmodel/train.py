@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 from ..data import load_clinical_table, paired_samples, subject_folds
 from ..data.trial import BASELINE_HOURS
 from ..data.vocabulary import DERIVED_COLUMNS
-from .anchors import DrugEffects, anchor_beats, fit_prior, log_rr_change, trial_action
+from .anchors import DrugEffects, anchor_beats, fit_prior, log_rr_change, qt_change_ms, trial_action
+from .calibrate import calibrate_anchors
 from .cohort import Cohort, cache_root, twin_cohort
 from .config import WorldModelConfig, get_config
 from .energy import diffusion_loss
@@ -141,11 +142,13 @@ def build_pairs(model: WorldModel, cohort: Cohort, anchors: Anchors) -> Pairs:
     pre_n = torch.bincount(period[is_pre], minlength=n_periods).clamp(min=1).to(s.device)
     s_pre = pre_sum / pre_n[:, None]
     post = rows[~is_pre.numpy()]
-    key_index = {(p, h): k for k, (p, h) in enumerate(zip(anchors.keys["period"], anchors.keys["TPT"]))}
-    k = [key_index[(p, h)] for p, h in zip(post["period"], post["TPT"])]
-    prior_of = anchors.keys["prior"].to_numpy()[k]
-    anchor = s_anchor_post[k] - s_anchor_pre[prior_of]
-    anchor[:, -1] = torch.as_tensor(anchors.keys["dlog_rr"].to_numpy()[k], dtype=anchor.dtype, device=anchor.device)
+    keys = anchors.keys
+    per_key = s_anchor_post - s_anchor_pre[keys["prior"].to_numpy()]
+    per_key[:, -1] = torch.as_tensor(keys["dlog_rr"].to_numpy(), dtype=per_key.dtype, device=per_key.device)
+    target = [qt_change_ms(model.effects.changes(trial_action(d, h))) for d, h in zip(keys["EXTRT"], keys["TPT"])]
+    per_key = calibrate_anchors(model, s_pre[torch.as_tensor(keys["period"].to_numpy())], per_key, np.array(target))[0]
+    key_index = {(p, h): k for k, (p, h) in enumerate(zip(keys["period"], keys["TPT"]))}
+    anchor = per_key[[key_index[(p, h)] for p, h in zip(post["period"], post["TPT"])]]
     pre = s_pre[torch.as_tensor(post["period"].to_numpy())]
     change = s[torch.as_tensor(post.index.to_numpy())] - pre
     model.state_mean.copy_(s.mean(0))
