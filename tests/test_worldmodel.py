@@ -262,6 +262,40 @@ def test_fitted_effects_add_up_to_the_observed_qt_change():
             assert c["qrs_ms"] + c["jtpeak_ms"] + c["tpeaktend_ms"] == pytest.approx(observed, abs=4.0)
 
 
+class _ShrinkingDecoder:
+    """Stands in for a WorldModel: latent coordinate u decodes to the paper's ECG with its T wave moved
+    by a nonlinear 20·u + 6·u·|u| ms (so a latent step does not map 1:1 to a QT change)."""
+
+    dim = 3
+    config = WorldModelConfig()
+
+    def decode_state(self, s):
+        rep = self.config.representation
+        params = [shift_dipole(paper_dipole(60.0), 1.0, {"jtpeak_ms": 20.0 * u + 6.0 * u * abs(u)})
+                  for u in s[:, 0].tolist()]
+        rr = torch.exp(s[:, -1]).numpy()
+        return render_beats(params, rr, rep), rr
+
+
+def test_calibrated_anchors_move_the_decoded_qt_as_intended():
+    from ecgwm_core.worldmodel.calibrate import calibrate_anchors
+
+    model = _ShrinkingDecoder()
+    base = torch.zeros(4, 3)
+    anchor = torch.tensor([[1.0, 0.5, 0.1], [1.0, 0.5, -0.1], [-0.5, 0.0, 0.0], [0.1, 0.0, 0.0]])
+    target = np.array([40.0, 25.0, -12.0, 2.0])  # the last is below MIN_TARGET_MS: left alone
+    out, gain = calibrate_anchors(model, base, anchor, target)
+    qt = lambda s: np.array([m["qt_ms"] for m in measure_beats(*model.decode_state(s), model.config.representation)])  # noqa: E731
+    beat_part = torch.tensor([1.0, 1.0, 0.0])  # QT is compared at the base RR
+    moved = qt(base + out * beat_part) - qt(base)
+    np.testing.assert_allclose(moved[:3], target[:3], atol=2.0)  # uncalibrated: 26, 26, -11.5 ms (by hand)
+    assert gain[3] == 1.0 and torch.equal(out[3], anchor[3])
+    assert torch.equal(out[:, -1], anchor[:, -1])  # log RR untouched
+    torch.testing.assert_close(out[:, 1], torch.as_tensor(gain, dtype=torch.float32) * anchor[:, 1])  # direction kept
+    with pytest.raises(ValueError, match="target"):
+        calibrate_anchors(model, base, anchor, target[:2])
+
+
 # ---- checkpoints and rollouts ----------------------------------------------------------------
 def _tiny_model(seed=0):
     torch.manual_seed(seed)
