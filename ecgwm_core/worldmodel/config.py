@@ -65,6 +65,10 @@ class DiffusionConfig:
     weight_schedule : one of :data:`WEIGHT_SCHEDULES`.
     ddim_steps, eta : default sampler: DDIM with this many steps and η (η = 1: stochastic).
     cond_dropout : probability of dropping the conditioning in training (classifier-free guidance; 0 = off).
+    state_noise : sd of Gaussian noise added to the standardised pre-dose state in the conditioning, in
+        training and at sampling (conditioning augmentation, Ho et al. 2022): the model cannot recognise a
+        training subject from its pre-dose ECG, so it learns how similar subjects respond, and its
+        rollouts carry the between-subject spread a new subject needs (0 = off).
     ema_decay : decay of the exponential moving average of the weights.
     """
 
@@ -79,6 +83,7 @@ class DiffusionConfig:
     ddim_steps: int = 50
     eta: float = 1.0
     cond_dropout: float = 0.0
+    state_noise: float = 0.0
     ema_decay: float = 0.995
 
 

@@ -99,6 +99,14 @@ class WorldModel(nn.Module):
         return torch.cat([(pre_state - self.state_mean) / self.state_std, action_features,
                           anchor_change / self.change_std], dim=1)
 
+    def blur_state(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``cond`` with N(0, state_noise²) added to its standardised pre-dose state (the first D entries)."""
+        sd = self.config.diffusion.state_noise
+        if sd == 0:
+            return cond
+        noise = torch.randn(len(cond), self.dim, generator=generator, device=generator.device).to(cond.device)
+        return torch.cat([cond[:, :self.dim] + sd * noise, cond[:, self.dim:]], dim=1)
+
     # ---- checkpoints --------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
         """Write ``weights.safetensors``, ``ema.safetensors`` and ``model.json`` into ``folder``."""

@@ -139,10 +139,10 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     anchor = anchor_changes(model, baseline, actions)
     n = len(actions) * samples
     cond = model.condition(baseline.state.expand(len(actions), -1), model.action_features(actions), anchor)
-    cond = cond.repeat_interleave(samples, 0)
     anchor_x0 = (anchor / model.change_std).repeat_interleave(samples, 0)
     schedule = model.schedule.to(device)
     gen = torch.Generator(device=device).manual_seed(seed)
+    cond = model.blur_state(cond.repeat_interleave(samples, 0), gen)
     guide = energy_guidance(anchor_x0, guidance, schedule, cfg.weight_schedule) if guidance > 0 else None
     with torch.no_grad():
         x0 = sample(lambda z, t: model.ema(z, t, cond), schedule, (n, model.dim), gen, "ddim",
