@@ -54,7 +54,7 @@ class AutoencoderConfig:
 
 @dataclass(frozen=True)
 class DiffusionConfig:
-    """Conditional DDPM on the latent change x0 = s_post − s_pre (standardised).
+    """Conditional DDPM on the latent change s_post − s_pre (standardised), or on its residual from the anchor.
 
     Attributes
     ----------
@@ -70,6 +70,9 @@ class DiffusionConfig:
         training subject from its pre-dose ECG, so it learns how similar subjects respond, and its
         rollouts carry the between-subject spread a new subject needs (0 = off).
     ema_decay : decay of the exponential moving average of the weights.
+    residual : diffuse x0 = change − anchor (the anchor, calibrated on the subject, carries the drug effect
+        to any morphology; the network adds what the prior misses) instead of x0 = change. The energy
+        E = ‖x̂0 − anchor‖² is the same function of the denoised change either way.
     """
 
     timesteps: int = 200
@@ -84,6 +87,7 @@ class DiffusionConfig:
     eta: float = 1.0
     cond_dropout: float = 0.0
     state_noise: float = 0.0
+    residual: bool = False
     ema_decay: float = 0.995
 
 

@@ -143,11 +143,13 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     schedule = model.schedule.to(device)
     gen = torch.Generator(device=device).manual_seed(seed)
     cond = model.blur_state(cond.repeat_interleave(samples, 0), gen)
-    guide = energy_guidance(anchor_x0, guidance, schedule, cfg.weight_schedule) if guidance > 0 else None
+    pull = torch.zeros_like(anchor_x0) if cfg.residual else anchor_x0  # the anchor in x0's coordinates
+    guide = energy_guidance(pull, guidance, schedule, cfg.weight_schedule) if guidance > 0 else None
     with torch.no_grad():
         x0 = sample(lambda z, t: model.ema(z, t, cond), schedule, (n, model.dim), gen, "ddim",
                     steps or cfg.ddim_steps, cfg.eta if eta is None else eta, device, guide)
-    return measured_rollouts(model, baseline, actions, x0 * model.change_std)
+    change = x0 + anchor_x0 if cfg.residual else x0
+    return measured_rollouts(model, baseline, actions, change * model.change_std)
 
 
 def _check_request(actions: list[Action], samples: int) -> None:

@@ -190,6 +190,7 @@ def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed:
         gen.set_state(tensors["rng"])
         start, curve = info["step"], info["curve"]
     x0, anchor, cond = pairs.x0.to(device), pairs.anchor.to(device), pairs.cond.to(device)
+    zeros = torch.zeros(cfg.batch, x0.shape[1], device=device)  # the anchor, in residual coordinates
     bar = tqdm(range(start, cfg.steps), desc="diffusion", disable=not progress, initial=start, total=cfg.steps)
     for step in bar:
         lr = cfg.lr * 0.5 * (1 + np.cos(np.pi * step / cfg.steps))
@@ -203,7 +204,8 @@ def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed:
             keep = (torch.rand(cfg.batch, 1, generator=gen) >= cfg.cond_dropout).float().to(device)
             c = c * keep
         with _autocast(device, model.config.amp):
-            loss, parts = diffusion_loss(lambda z, tt: model.denoiser(z, tt, c), schedule, x0[idx], anchor[idx],
+            target, pull = (x0[idx] - anchor[idx], zeros) if cfg.residual else (x0[idx], anchor[idx])
+            loss, parts = diffusion_loss(lambda z, tt: model.denoiser(z, tt, c), schedule, target, pull,
                                          t, noise, cfg.lambda0, cfg.weight_schedule)
         opt.zero_grad(set_to_none=True)
         loss.backward()
