@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ecgwm_core.evaluation.cvae import CVAEConfig, CVAEPredictor, ConditionalVAE, train_cvae
+from ecgwm_core.evaluation.cvae import ConditionalVAE, CVAEConfig, CVAEPredictor, train_cvae
 
 torch.set_num_threads(1)
 

@@ -169,7 +169,7 @@ class ConditionalVAE(nn.Module):
         return weights
 
     @classmethod
-    def load(cls, stem: str | Path) -> tuple["ConditionalVAE", dict[str, Any]]:
+    def load(cls, stem: str | Path) -> tuple[ConditionalVAE, dict[str, Any]]:
         """(model in eval mode, meta) from files written by :meth:`save`.
 
         Raises
@@ -327,7 +327,7 @@ class CVAEPredictor(WorldModelPredictor):
         self.cvae: ConditionalVAE | None = None
         self.cvae_meta: dict[str, Any] = {}
 
-    def fit(self, kept: pd.DataFrame | None) -> "CVAEPredictor":
+    def fit(self, kept: pd.DataFrame | None) -> CVAEPredictor:
         """Get the fold's world model and train (or load the cached) CVAE on its pairs of ``kept``."""
         if kept is None:
             raise ValueError("CVAEPredictor.fit() needs the training rows: the CVAE is trained on their pairs")
