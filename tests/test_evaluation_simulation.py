@@ -52,14 +52,37 @@ def test_shrunken_offset_shifts_only_the_later_forecasts():
     d = Draws(keys, np.zeros((len(keys), 6)), np.ones((len(keys), 6), dtype=bool))
     offset = observed_offsets(task, keys, np.zeros((len(keys), 6))).iloc[0]
     for shrinkage in (0.0, 0.5, 1.0):
-        out = WorldModelPredictor(shrinkage=shrinkage).forecast(task, d, seed=0)
+        out = WorldModelPredictor(shrinkage=shrinkage, between_subject=False).forecast(task, d, seed=0)
         assert out.shape == (len(task.queries), 6) and (task.queries["TPT"] > 1.5).all()
         np.testing.assert_allclose(out, shrinkage * offset)
 
 
+def test_between_subject_noise_tops_the_rollout_variance_up_to_the_population_spread():
+    from ecgwm_core.evaluation.simulation import between_subject_noise
+
+    zero = [0.0, 0.0]
+    curve = {"hours": [1.0, 3.0], "pr_ms": zero, "qrs_ms": zero, "jtpeak_ms": zero, "tpeaktend_ms": zero,
+             "rr_ms": zero, "dqtcf_sd_ms": [8.0, 12.0]}
+
+    class Holder:  # stands in for a WorldModel: only .effects is read
+        effects = DrugEffects({"placebo": curve}, {})
+
+    keys = pd.DataFrame({"RANDID": [1, 1, 1], "EXTRT": ["Placebo"] * 3, "TPT": [1.0, 2.0, 3.0]})
+    rng = np.random.default_rng(0)
+    flat = np.zeros((3, 20000))
+    noise = between_subject_noise(Holder(), keys, flat, seed=0)
+    np.testing.assert_allclose(noise.std(1), [8.0, 10.0, 12.0], rtol=0.02)  # 10 = midway, by hand
+    wide = 5.0 * rng.standard_normal((3, 20000))  # rollouts with sd 5: adds sqrt(sd_b² − 25)
+    np.testing.assert_allclose(between_subject_noise(Holder(), keys, wide, seed=0).std(1),
+                               np.sqrt(np.array([64.0, 100.0, 144.0]) - wide.var(1)), rtol=0.02)
+    too_wide = 20.0 * rng.standard_normal((3, 1000))
+    assert not between_subject_noise(Holder(), keys, too_wide, seed=0).any()  # never shrinks the spread
+    np.testing.assert_array_equal(noise, between_subject_noise(Holder(), keys, flat, seed=0))  # seeded
+
+
 def test_effect_scale_multiplies_the_priors_interval_changes_only():
     zero = {"hours": [1.0, 3.0], "pr_ms": [0.0, 0.0], "qrs_ms": [0.0, 0.0], "jtpeak_ms": [0.0, 0.0],
-            "tpeaktend_ms": [0.0, 0.0], "rr_ms": [0.0, 0.0]}
+            "tpeaktend_ms": [0.0, 0.0], "rr_ms": [0.0, 0.0], "dqtcf_sd_ms": [0.0, 0.0]}
     effects = DrugEffects({"placebo": zero, "dofetilide": {**zero, "jtpeak_ms": [10.0, 20.0], "pr_ms": [1.0, 2.0]}},
                           {"dofetilide": {"ka_per_h": 1.0, "ke_per_h": 0.1, "v_over_f_l": 100.0, "tlag_h": 0.0}})
 

@@ -18,6 +18,13 @@ later forecast is shifted by ``shrinkage`` × offset (default ½, the shrinkage 
 only in the curve that is shifted). This conditions the forecast on the observed
 trajectory through its level only; the denoiser itself never sees post-dose ECGs.
 
+**Between-subject spread.** K rollouts from one pre-dose ECG vary as that subject's ECGs
+would; they do not know how strongly a new subject responds. By default each point's
+samples get seeded N(0, v) noise with v the training subjects' between-subject variance of
+ΔQTcF at that drug and time minus the rollouts' own variance (never negative), so the
+predictive spread is at least the population's. On fold 0 (quick) this raised the world
+model's 90 % coverage from 0.64 to the value chapter 08 reports.
+
 :class:`ODEPriorOnly` is the prior without the diffusion model: the action-shifted
 ODE anchor's change of state added to the baseline, decoded by the same
 autoencoder and measured (one deterministic forecast per query).
@@ -204,6 +211,15 @@ def observed_offsets(task: PredictionTask, keys: pd.DataFrame, samples: np.ndarr
     return (seen["dqtcf"] - seen["mean"]).groupby([seen["RANDID"], seen["EXTRT"]]).mean()
 
 
+def between_subject_noise(model: WorldModel, keys: pd.DataFrame, samples: np.ndarray, seed: int) -> np.ndarray:
+    """(n, K) seeded N(0, v) draws per point, v = max(0, sd_b² − var(samples)): what tops the rollouts'
+    own variance up to the training subjects' between-subject variance of ΔQTcF at that drug and time
+    (:meth:`~ecgwm_core.worldmodel.anchors.DrugEffects.spread_ms`)."""
+    sd_b = np.array([model.effects.spread_ms(trial_action(d, h)) for d, h in zip(keys["EXTRT"], keys["TPT"])])
+    extra = np.sqrt(np.maximum(sd_b**2 - np.nanvar(samples, axis=1), 0.0))
+    return extra[:, None] * np.random.default_rng(seed + 1).standard_normal(samples.shape)
+
+
 class WorldModelPredictor:
     """ΔQTcF forecasts from world-model rollouts (see the module docstring).
 
@@ -215,6 +231,8 @@ class WorldModelPredictor:
     shrinkage : share of the observed offset added in the observed-until protocol (0-1).
     effect_scale : multiply the ODE prior's drug effects (prior-mismatch experiments; 1 = as fitted).
     guidance : energy-guidance scale at sampling.
+    between_subject : add :func:`between_subject_noise` to the rollouts (the spread of a new subject's
+        response that K rollouts of one pre-dose ECG do not carry); False: the rollouts alone.
     progress : progress bars while training.
     """
 
@@ -222,11 +240,12 @@ class WorldModelPredictor:
 
     def __init__(self, config: WorldModelConfig | str = "quick", checkpoint: str | Path | None = None,
                  model: WorldModel | None = None, shrinkage: float = 0.5, effect_scale: float = 1.0,
-                 guidance: float = 0.0, progress: bool = False) -> None:
+                 guidance: float = 0.0, between_subject: bool = True, progress: bool = False) -> None:
         if not 0 <= shrinkage <= 1:
             raise ValueError(f"shrinkage must be in [0, 1]; got {shrinkage}")
         self.config, self.checkpoint, self.model = config, checkpoint, model
         self.shrinkage, self.effect_scale, self.guidance, self.progress = shrinkage, effect_scale, guidance, progress
+        self.between_subject = between_subject
 
     def fit(self, kept: pd.DataFrame | None) -> "WorldModelPredictor":
         """Train (or load the cached model) on ``kept``; load ``checkpoint`` or keep ``model`` if given
@@ -258,6 +277,8 @@ class WorldModelPredictor:
             offset = observed_offsets(task, d.keys, samples)
             pairs = pd.MultiIndex.from_frame(d.keys[["RANDID", "EXTRT"]])
             samples = samples + self.shrinkage * offset.reindex(pairs).fillna(0.0).to_numpy()[:, None]
+        if self.between_subject:
+            samples = samples + between_subject_noise(self.model, d.keys, samples, seed)
         rows = d.keys.reset_index().merge(task.queries[KEY], on=KEY, how="right")["index"].to_numpy()
         return samples[rows]
 

@@ -65,14 +65,11 @@ class DiffusionConfig:
     weight_schedule : one of :data:`WEIGHT_SCHEDULES`.
     ddim_steps, eta : default sampler: DDIM with this many steps and η (η = 1: stochastic).
     cond_dropout : probability of dropping the conditioning in training (classifier-free guidance; 0 = off).
-    state_noise : sd of Gaussian noise added to the standardised pre-dose state in the conditioning, in
-        training and at sampling (conditioning augmentation, Ho et al. 2022): the model cannot recognise a
-        training subject from its pre-dose ECG, so it learns how similar subjects respond, and its
-        rollouts carry the between-subject spread a new subject needs (0 = off).
     ema_decay : decay of the exponential moving average of the weights.
     residual : diffuse x0 = change − anchor (the anchor, calibrated on the subject, carries the drug effect
         to any morphology; the network adds what the prior misses) instead of x0 = change. The energy
-        E = ‖x̂0 − anchor‖² is the same function of the denoised change either way.
+        E = ‖x̂0 − anchor‖² is the same function of the denoised change either way. Measured on fold 0
+        (quick): held-out ΔQTcF MAE 9.9 ms with the residual, 10.5 ms diffusing the change itself.
     """
 
     timesteps: int = 200
@@ -86,8 +83,7 @@ class DiffusionConfig:
     ddim_steps: int = 50
     eta: float = 1.0
     cond_dropout: float = 0.0
-    state_noise: float = 0.0
-    residual: bool = False
+    residual: bool = True
     ema_decay: float = 0.995
 
 

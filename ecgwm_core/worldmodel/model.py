@@ -25,8 +25,9 @@ from .config import WorldModelConfig, config_from_dict
 from .denoiser import Denoiser
 from .diffusion import Schedule, cosine_schedule
 
-FORMAT = "ecgwm-worldmodel-2"
-"""Checkpoint format; 2: time-matched anchor effects with a change of RR (:class:`.anchors.DrugEffects`)."""
+FORMAT = "ecgwm-worldmodel-3"
+"""Checkpoint format; 3: time-matched anchor effects with a change of RR and the between-subject spread
+(:class:`.anchors.DrugEffects`), residual diffusion."""
 ACTION_DIM = 2 + len(CHANNELS) + len(FORMULARY)
 """Action features: log1p(predicted concentration), hours/24, channel blocks, drug one-hot."""
 
@@ -98,14 +99,6 @@ class WorldModel(nn.Module):
         """(n, C) conditioning from raw pre-dose states, action features and raw anchor changes of state."""
         return torch.cat([(pre_state - self.state_mean) / self.state_std, action_features,
                           anchor_change / self.change_std], dim=1)
-
-    def blur_state(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """``cond`` with N(0, state_noise²) added to its standardised pre-dose state (the first D entries)."""
-        sd = self.config.diffusion.state_noise
-        if sd == 0:
-            return cond
-        noise = torch.randn(len(cond), self.dim, generator=generator, device=generator.device).to(cond.device)
-        return torch.cat([cond[:, :self.dim] + sd * noise, cond[:, self.dim:]], dim=1)
 
     # ---- checkpoints --------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

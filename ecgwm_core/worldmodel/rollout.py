@@ -142,7 +142,7 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     anchor_x0 = (anchor / model.change_std).repeat_interleave(samples, 0)
     schedule = model.schedule.to(device)
     gen = torch.Generator(device=device).manual_seed(seed)
-    cond = model.blur_state(cond.repeat_interleave(samples, 0), gen)
+    cond = cond.repeat_interleave(samples, 0)
     pull = torch.zeros_like(anchor_x0) if cfg.residual else anchor_x0  # the anchor in x0's coordinates
     guide = energy_guidance(pull, guidance, schedule, cfg.weight_schedule) if guidance > 0 else None
     with torch.no_grad():

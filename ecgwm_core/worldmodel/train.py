@@ -199,7 +199,7 @@ def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed:
         idx = torch.randint(len(x0), (cfg.batch,), generator=gen).to(device)
         t = torch.randint(cfg.timesteps, (cfg.batch,), generator=gen).to(device)
         noise = torch.randn(cfg.batch, x0.shape[1], generator=gen).to(device)
-        c = model.blur_state(cond[idx], gen)
+        c = cond[idx]
         if cfg.cond_dropout > 0:
             keep = (torch.rand(cfg.batch, 1, generator=gen) >= cfg.cond_dropout).float().to(device)
             c = c * keep
