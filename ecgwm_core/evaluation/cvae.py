@@ -1,8 +1,9 @@
 """A conditional VAE baseline: the world model's latent diffusion replaced by a CVAE of similar size.
 
 The CVAE is fitted on exactly the diffusion model's training data
-(:func:`ecgwm_core.worldmodel.training_pairs`: standardised changes of state x0
-and their conditioning c, built with the fold's autoencoder and ODE anchors),
+(:func:`ecgwm_core.worldmodel.training_pairs`: standardised changes of state and
+their conditioning c, built with the fold's autoencoder and ODE anchors; x0 is
+the change's residual from the anchor when the world model diffuses residuals),
 and its samples go through the world model's own decoder, delineator and
 plausibility ranges (:func:`ecgwm_core.worldmodel.measured_rollouts`). So the
 comparison with :class:`~ecgwm_core.evaluation.simulation.WorldModelPredictor`
@@ -32,12 +33,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from safetensors.torch import load_file, save_file
@@ -46,12 +45,11 @@ from tqdm.auto import tqdm
 
 from ..actions import Action
 from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, measured_rollouts, training_pairs
-from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
-from ..worldmodel.rollout import anchor_changes
+from ..worldmodel.rollout import rollout_condition
 from ..worldmodel.train import data_digest
 from .protocols import PredictionTask
-from .simulation import Draws, WorldModelPredictor, _cached_draws, fingerprint, task_baselines
+from .simulation import Draws, WorldModelPredictor, fingerprint, generator_draws
 
 FORMAT = "ecgwm-cvae-1"
 
@@ -227,51 +225,15 @@ def train_cvae(x0: torch.Tensor, cond: torch.Tensor, config: CVAEConfig = CVAECo
     return model.eval(), curve
 
 
-def rollout_condition(model: WorldModel, baseline: Baseline, actions: list[Action]) -> torch.Tensor:
-    """(A, C) conditioning of a rollout, exactly as :func:`ecgwm_core.worldmodel.rollout` builds it:
-    the baseline state, the actions' features and the subject's ODE anchor changes."""
-    anchor = anchor_changes(model, baseline, actions)
-    return model.condition(baseline.state.expand(len(actions), -1), model.action_features(actions), anchor)
-
-
-def generator_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed: int, tag: str,
-                    generate: Callable[[Baseline, list[Action], int, int], Rollouts], progress: bool = False
-                    ) -> Draws:
-    """K measured rollouts of any generator at every query and observed post-dose point of ``task`` (cached).
-
-    Parameters
-    ----------
-    model : the world model whose autoencoder makes the baselines.
-    task : what may be seen; only the context's pre-dose rows form the baselines.
-    n_samples : K rollouts per point.
-    seed : subject × treatment ``i`` (sorted) is generated with seed ``seed + i``.
-    tag : what, besides the model, the task and the points, identifies the draws in the cache
-        (the generator, K, seed, ...).
-    generate : ``(baseline, actions, K, seed) -> Rollouts`` with K rows per action.
-    progress : a progress bar over subject × treatment.
-    """
-    def make(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        bases = task_baselines(model, task.context)
-        dq = np.full((len(keys), n_samples), np.nan)
-        ok = np.zeros((len(keys), n_samples), dtype=bool)
-        groups = keys.groupby(["RANDID", "EXTRT"], sort=True)
-        bar = tqdm(groups, total=groups.ngroups, desc="rollouts (subject x treatment)", disable=not progress)
-        for i, ((randid, drug), rows) in enumerate(bar):
-            actions = [trial_action(drug, h) for h in rows["TPT"]]
-            table = generate(bases[(int(randid), drug)], actions, n_samples, seed + i).table
-            dq[rows.index] = table["dqtcf_ms"].to_numpy().reshape(len(actions), n_samples)
-            ok[rows.index] = table["plausible"].to_numpy().reshape(len(actions), n_samples)
-        return dq, ok
-
-    return _cached_draws(model, task, tag, make)
-
-
 def cvae_rollouts(model: WorldModel, cvae: ConditionalVAE, baseline: Baseline, actions: list[Action],
                   samples: int, seed: int) -> Rollouts:
     """``samples`` CVAE-generated post-dose states per action, decoded and measured like the world model's."""
-    cond = rollout_condition(model, baseline, actions).repeat_interleave(samples, 0)
-    x0 = cvae.sample(cond, torch.Generator(device=cond.device).manual_seed(seed))
-    return measured_rollouts(model, baseline, actions, x0 * model.change_std)
+    cond, anchor = rollout_condition(model, baseline, actions)
+    x0 = cvae.sample(cond.repeat_interleave(samples, 0), torch.Generator(device=cond.device).manual_seed(seed))
+    change = x0 * model.change_std
+    if model.config.diffusion.residual:  # the CVAE models what the world model's diffusion models
+        change = change + anchor.repeat_interleave(samples, 0)
+    return measured_rollouts(model, baseline, actions, change)
 
 
 def cached_cvae(model: WorldModel, kept: pd.DataFrame, config: CVAEConfig = CVAEConfig(),
@@ -293,7 +255,8 @@ def cached_cvae(model: WorldModel, kept: pd.DataFrame, config: CVAEConfig = CVAE
         return ConditionalVAE.load(stem)
     pairs = training_pairs(model, kept, progress)
     clock = time.perf_counter()
-    cvae, curve = train_cvae(pairs.x0.cpu(), pairs.cond.cpu(), config, progress)
+    target = pairs.x0 - pairs.anchor if model.config.diffusion.residual else pairs.x0
+    cvae, curve = train_cvae(target.cpu(), pairs.cond.cpu(), config, progress)
     meta = {"key": key, "train_s": time.perf_counter() - clock, "n_pairs": len(pairs.x0),
             "parameters": sum(p.numel() for p in cvae.parameters()),
             "curve": {k: [c[k] for c in curve[::10]] for k in ("loss", "recon", "kl")}}

@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,8 +45,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..actions import Action
 from ..data.trial import BASELINE_HOURS
-from ..worldmodel import Baseline, WorldModel, WorldModelConfig, get_config, rollout
+from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, get_config, rollout
 from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
 from ..worldmodel.representation import measure_beats
@@ -139,17 +141,20 @@ def _cached_draws(model: WorldModel, task: PredictionTask, tag: str, make) -> Dr
     return Draws(keys, dq, ok)
 
 
-def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed: int,
-                  guidance: float = 0.0, progress: bool = False) -> Draws:
-    """K rollouts at every query and observed post-dose point of ``task`` (cached on disk).
+def generator_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed: int, tag: str,
+                    generate: Callable[[Baseline, list[Action], int, int], Rollouts], progress: bool = False
+                    ) -> Draws:
+    """K measured rollouts of any generator at every query and observed post-dose point of ``task`` (cached).
 
     Parameters
     ----------
-    model : trained world model.
+    model : the world model whose autoencoder makes the baselines.
     task : what may be seen; only the context's pre-dose rows form the baselines.
     n_samples : K rollouts per point.
-    seed : seed of the rollouts (subject × treatment ``i`` uses ``seed + i``).
-    guidance : energy-guidance scale at sampling (0: none).
+    seed : subject × treatment ``i`` (sorted) is generated with seed ``seed + i``.
+    tag : what, besides the model, the task and the points, identifies the draws in the cache
+        (the generator, K, seed, ...).
+    generate : ``(baseline, actions, K, seed) -> Rollouts`` with K rows per action.
     progress : a progress bar over subject × treatment.
     """
     def make(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -160,12 +165,22 @@ def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed:
         bar = tqdm(groups, total=groups.ngroups, desc="rollouts (subject x treatment)", disable=not progress)
         for i, ((randid, drug), rows) in enumerate(bar):
             actions = [trial_action(drug, h) for h in rows["TPT"]]
-            table = rollout(model, bases[(int(randid), drug)], actions, n_samples, seed + i, guidance=guidance).table
+            table = generate(bases[(int(randid), drug)], actions, n_samples, seed + i).table
             dq[rows.index] = table["dqtcf_ms"].to_numpy().reshape(len(actions), n_samples)
             ok[rows.index] = table["plausible"].to_numpy().reshape(len(actions), n_samples)
         return dq, ok
 
-    return _cached_draws(model, task, f"{n_samples}-{seed}-{guidance}", make)
+    return _cached_draws(model, task, tag, make)
+
+
+def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed: int,
+                  guidance: float = 0.0, progress: bool = False) -> Draws:
+    """The world model's K rollouts at every query and observed post-dose point of ``task``
+    (:func:`generator_draws`; ``guidance``: energy-guidance scale at sampling)."""
+    def generate(baseline: Baseline, actions: list[Action], k: int, s: int) -> Rollouts:
+        return rollout(model, baseline, actions, k, s, guidance=guidance)
+
+    return generator_draws(model, task, n_samples, seed, f"{n_samples}-{seed}-{guidance}", generate, progress)
 
 
 def prior_draws(model: WorldModel, task: PredictionTask) -> Draws:

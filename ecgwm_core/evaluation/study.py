@@ -24,6 +24,7 @@ from ..worldmodel.representation import measure_beats, r_index
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import data_digest
 from .baselines import CopyForward, LinearCQTc, PopulationMean, ShiftedPopulation
+from .cvae import CVAEPredictor
 from .metrics import feature_matrix, frechet_distance, mmd_rbf, waveform_errors
 from .plausibility import check_beat
 from .protocols import KEY, Predictor, leave_subjects_out, observed_dqtcf, prediction_task, score, summarise_folds
@@ -64,6 +65,7 @@ def methods(quick: bool = True, observed: bool = False) -> dict[str, Callable[[]
     if observed:
         out["shifted population"] = ShiftedPopulation
     out["ODE prior only"] = lambda: ODEPriorOnly(get_config(name))
+    out["conditional VAE"] = lambda: CVAEPredictor(get_config(name))
     out["world model, λ0 = 0"] = lambda: WorldModelPredictor(get_config(name, lambda0=0.0))
     out["world model"] = lambda: WorldModelPredictor(get_config(name))
     return out

@@ -115,6 +115,14 @@ def anchor_changes(model: WorldModel, baseline: Baseline, actions: list[Action])
     return calibrate_anchors(model, base, change, np.array([qt_change_ms(c) for c in changes]))[0]
 
 
+def rollout_condition(model: WorldModel, baseline: Baseline, actions: list[Action]
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """((A, C) conditioning, (A, D) raw anchor changes) of a patient's rollouts under ``actions``:
+    the baseline state, the actions' features and the subject's calibrated ODE anchors."""
+    anchor = anchor_changes(model, baseline, actions)
+    return model.condition(baseline.state.expand(len(actions), -1), model.action_features(actions), anchor), anchor
+
+
 def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], samples: int = 64, seed: int = 0,
             steps: int | None = None, eta: float | None = None, guidance: float = 0.0) -> Rollouts:
     """``samples`` generated post-dose ECGs for each action, decoded and measured.
@@ -136,9 +144,8 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     _check_request(actions, samples)
     cfg = model.config.diffusion
     device = model.state_mean.device
-    anchor = anchor_changes(model, baseline, actions)
+    cond, anchor = rollout_condition(model, baseline, actions)
     n = len(actions) * samples
-    cond = model.condition(baseline.state.expand(len(actions), -1), model.action_features(actions), anchor)
     anchor_x0 = (anchor / model.change_std).repeat_interleave(samples, 0)
     schedule = model.schedule.to(device)
     gen = torch.Generator(device=device).manual_seed(seed)
