@@ -7,7 +7,7 @@ from ecgwm_core.data import load_clinical_table
 from ecgwm_core.evaluation import check_beat
 from ecgwm_core.evaluation.protocols import KEY, prediction_task
 from ecgwm_core.evaluation.simulation import (
-    Draws, WorldModelPredictor, observed_offsets, plausible_samples, with_effect_scale,
+    Draws, WorldModelPredictor, plausible_samples, with_effect_scale,
 )
 from ecgwm_core.ode import paper_dipole
 from ecgwm_core.worldmodel import get_config
@@ -32,59 +32,78 @@ def _task_with_early_rows() -> tuple:
     return one, prediction_task(one, observed_until=1.5)
 
 
-def test_observed_offset_is_mean_of_observed_minus_forecast_at_the_early_points():
-    one, task = _task_with_early_rows()
-    keys = pd.concat([task.context.loc[task.context["TPT"] > 0, KEY].drop_duplicates(),
-                      task.queries[KEY]]).reset_index(drop=True)
-    samples = np.zeros((len(keys), 4))
-    samples[:, :] = np.arange(len(keys))[:, None]  # forecast mean at point i is i
-    offset = observed_offsets(task, keys, samples)
-    early = keys[keys["TPT"] <= 1.5]
-    qtcf = one.groupby("TPT")["QTcF"].mean()  # triplicate means, hand-computed ΔQTcF
-    expected = np.mean([qtcf[h] - qtcf[-0.5] - i for i, h in zip(early.index, early["TPT"])])
-    assert offset.loc[(1001, "Dofetilide")] == pytest.approx(expected, abs=1e-9)
+def _stand_in(cov: dict) -> object:
+    class Holder:  # stands in for a WorldModel: only .effects.residual_cov is read
+        pass
+
+    model = Holder()
+    model.effects = DrugEffects({}, {}, cov)
+    return model
 
 
-def test_shrunken_offset_shifts_only_the_later_forecasts():
+def test_observed_until_shift_is_the_gaussian_conditional_of_the_later_residuals():
     one, task = _task_with_early_rows()
     keys = pd.concat([task.context.loc[task.context["TPT"] > 0, KEY].drop_duplicates(),
                       task.queries[KEY]]).sort_values(KEY).reset_index(drop=True)
+    hours = sorted(keys["TPT"])
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((len(hours), len(hours)))
+    cov = a @ a.T + len(hours) * np.eye(len(hours))  # any covariance
+    model = _stand_in({"Dofetilide": {"hours": hours, "cov": cov.tolist()}})
     d = Draws(keys, np.zeros((len(keys), 6)), np.ones((len(keys), 6), dtype=bool))
-    offset = observed_offsets(task, keys, np.zeros((len(keys), 6))).iloc[0]
-    for shrinkage in (0.0, 0.5, 1.0):
-        out = WorldModelPredictor(shrinkage=shrinkage, between_subject=False).forecast(task, d, seed=0)
-        assert out.shape == (len(task.queries), 6) and (task.queries["TPT"] > 1.5).all()
-        np.testing.assert_allclose(out, shrinkage * offset)
+    out = WorldModelPredictor(model=model, between_subject=False).forecast(task, d, seed=0)
+    qtcf = one.groupby("TPT")["QTcF"].mean()  # triplicate means: the hand-computed early residuals
+    early = [h for h in hours if h <= 1.5]
+    r = np.array([qtcf[h] - qtcf[-0.5] for h in early])
+    # independent route: the conditional mean from the joint precision, −Λ_LL⁻¹ Λ_LE r_E
+    lam = np.linalg.inv(cov)
+    e, later = [hours.index(h) for h in early], [hours.index(h) for h in task.queries["TPT"]]
+    expected = -np.linalg.solve(lam[np.ix_(later, later)], lam[np.ix_(later, e)] @ r)
+    assert out.shape == (len(task.queries), 6)
+    np.testing.assert_allclose(out[:, 0], expected, atol=1e-9)
 
 
-def test_between_subject_noise_tops_the_rollout_variance_up_to_the_population_spread():
+def test_residual_covariance_learns_how_much_an_early_offset_carries_over():
+    """Subjects with a persistent level a ~ N(0, 8²) and noise N(0, 6²) per hour: given 3 early hours, the
+    best weight of their mean residual is τ² / (τ² + σ²/3) = 64 / 76 (the exercise of chapter 08)."""
+    from ecgwm_core.worldmodel.deviation import conditional_residuals, residual_covariance
+
+    rng = np.random.default_rng(1)
+    hours = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0]
+    level = 8.0 * rng.standard_normal(400)
+    rows = [{"RANDID": i, "EXTRT": "Placebo", "TPT": h, "change": -5.0 + lv + 6.0 * rng.standard_normal()}
+            for i, lv in enumerate(level) for h in hours]
+    cov = residual_covariance(pd.DataFrame(rows))["Placebo"]
+    mean, sd = conditional_residuals(cov, np.array([0.5, 1.0, 1.5]), np.array([10.0, 10.0, 10.0]),
+                                     np.array([3.0, 4.0]))
+    tau2 = level.var()  # the drawn levels' variance (53 for this seed), σ² = 36
+    np.testing.assert_allclose(mean, 10.0 * tau2 / (tau2 + 12), rtol=0.08)
+    np.testing.assert_allclose(sd, np.sqrt(tau2 + 36 - tau2**2 / (tau2 + 12)), rtol=0.08)  # conditional sd
+    none = conditional_residuals(cov, np.array([]), np.array([]), np.array([2.0]))
+    assert none[0][0] == 0.0 and none[1][0] == pytest.approx(np.sqrt(tau2 + 36), rel=0.08)
+    with pytest.raises(ValueError, match="residuals"):
+        conditional_residuals(cov, np.array([0.5]), np.array([np.nan]), np.array([2.0]))
+
+
+def test_between_subject_noise_tops_the_rollout_variance_up_to_the_given_spread():
     from ecgwm_core.evaluation.simulation import between_subject_noise
 
-    zero = [0.0, 0.0]
-    curve = {"hours": [1.0, 3.0], "pr_ms": zero, "qrs_ms": zero, "jtpeak_ms": zero, "tpeaktend_ms": zero,
-             "rr_ms": zero, "dqtcf_sd_ms": [8.0, 12.0]}
-
-    class Holder:  # stands in for a WorldModel: only .effects is read
-        effects = DrugEffects({"placebo": curve}, {})
-
-    keys = pd.DataFrame({"RANDID": [1, 1, 1], "EXTRT": ["Placebo"] * 3, "TPT": [1.0, 2.0, 3.0]})
     rng = np.random.default_rng(0)
-    flat = np.zeros((3, 20000))
-    noise = between_subject_noise(Holder(), keys, flat, seed=0)
-    np.testing.assert_allclose(noise.std(1), [8.0, 10.0, 12.0], rtol=0.02)  # 10 = midway, by hand
-    wide = 5.0 * rng.standard_normal((3, 20000))  # rollouts with sd 5: adds sqrt(sd_b² − 25)
-    np.testing.assert_allclose(between_subject_noise(Holder(), keys, wide, seed=0).std(1),
-                               np.sqrt(np.array([64.0, 100.0, 144.0]) - wide.var(1)), rtol=0.02)
-    too_wide = 20.0 * rng.standard_normal((3, 1000))
-    assert not between_subject_noise(Holder(), keys, too_wide, seed=0).any()  # never shrinks the spread
-    np.testing.assert_array_equal(noise, between_subject_noise(Holder(), keys, flat, seed=0))  # seeded
+    sd = np.array([8.0, 10.0, 12.0])
+    noise = between_subject_noise(sd, np.zeros((3, 20000)), seed=0)
+    np.testing.assert_allclose(noise.std(1), sd, rtol=0.02)
+    wide = 5.0 * rng.standard_normal((3, 20000))  # rollouts with sd 5: adds sqrt(sd² − 25)
+    np.testing.assert_allclose(between_subject_noise(sd, wide, seed=0).std(1), np.sqrt(sd**2 - wide.var(1)),
+                               rtol=0.02)
+    assert not between_subject_noise(sd, 20.0 * rng.standard_normal((3, 1000)), seed=0).any()  # never shrinks
+    np.testing.assert_array_equal(noise, between_subject_noise(sd, np.zeros((3, 20000)), seed=0))  # seeded
 
 
 def test_effect_scale_multiplies_the_priors_interval_changes_only():
     zero = {"hours": [1.0, 3.0], "pr_ms": [0.0, 0.0], "qrs_ms": [0.0, 0.0], "jtpeak_ms": [0.0, 0.0],
-            "tpeaktend_ms": [0.0, 0.0], "rr_ms": [0.0, 0.0], "dqtcf_sd_ms": [0.0, 0.0]}
+            "tpeaktend_ms": [0.0, 0.0], "rr_ms": [0.0, 0.0]}
     effects = DrugEffects({"placebo": zero, "dofetilide": {**zero, "jtpeak_ms": [10.0, 20.0], "pr_ms": [1.0, 2.0]}},
-                          {"dofetilide": {"ka_per_h": 1.0, "ke_per_h": 0.1, "v_over_f_l": 100.0, "tlag_h": 0.0}})
+                          {"dofetilide": {"ka_per_h": 1.0, "ke_per_h": 0.1, "v_over_f_l": 100.0, "tlag_h": 0.0}}, {})
 
     class Holder:  # stands in for a WorldModel: only .effects is read
         pass

@@ -277,15 +277,14 @@ class CVAEPredictor(WorldModelPredictor):
     config : world-model configuration (the autoencoder, anchors and pairs the CVAE shares).
     cvae : the CVAE's size and training.
     model : an already trained world model to use instead of training.
-    shrinkage : share of the observed offset added in the observed-until protocol (0-1).
     progress : progress bars.
     """
 
     name = "conditional VAE"
 
     def __init__(self, config: WorldModelConfig | str = "quick", cvae: CVAEConfig = CVAEConfig(),
-                 model: WorldModel | None = None, shrinkage: float = 0.5, progress: bool = False) -> None:
-        super().__init__(config, model=model, shrinkage=shrinkage, progress=progress)
+                 model: WorldModel | None = None, progress: bool = False) -> None:
+        super().__init__(config, model=model, progress=progress)
         self.cvae_config = cvae
         self.cvae: ConditionalVAE | None = None
         self.cvae_meta: dict[str, Any] = {}

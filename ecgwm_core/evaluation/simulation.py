@@ -10,20 +10,19 @@ K rollouts' ΔQTcF; rollouts that fail the rollout's plausibility ranges are
 replaced by seeded draws from the plausible ones of the same query (so a
 hallucinated beat neither enters the forecast nor shrinks K).
 
-**Observed-until rule.** With ``observed_until = H`` the rollouts are also made at
-the subject's observed post-dose time points (0 < TPT ≤ H). The subject's offset
-is the mean, over those points, of observed ΔQTcF minus the rollouts' mean; every
-later forecast is shifted by ``shrinkage`` × offset (default ½, the shrinkage of
-:class:`~ecgwm_core.evaluation.baselines.ShiftedPopulation`, so the two differ
-only in the curve that is shifted). This conditions the forecast on the observed
-trajectory through its level only; the denoiser itself never sees post-dose ECGs.
-
-**Between-subject spread.** K rollouts from one pre-dose ECG vary as that subject's ECGs
-would; they do not know how strongly a new subject responds. By default each point's
-samples get seeded N(0, v) noise with v the training subjects' between-subject variance of
-ΔQTcF at that drug and time minus the rollouts' own variance (never negative), so the
-predictive spread is at least the population's. On fold 0 (quick) this raised the world
-model's 90 % coverage from 0.64 to the value chapter 08 reports.
+**A subject's deviation, and the observed-until rule.** K rollouts from one
+pre-dose ECG vary as that subject's ECGs would; they do not know how strongly
+a new subject responds. The model carries, per drug, the training subjects'
+covariance of ΔQTcF residuals over the day (:mod:`ecgwm_core.worldmodel.deviation`).
+Pre-dose, each point's samples get seeded N(0, v) noise, v the between-subject
+variance at that drug and hour minus the rollouts' own variance (never
+negative), so the predictive spread is at least the population's. With
+``observed_until = H`` the rollouts are also made at the subject's observed
+post-dose points (0 < TPT ≤ H); their residuals (observed minus the rollouts'
+mean) shift every later forecast by the Gaussian conditional mean of the later
+residuals, and v becomes the conditional variance: the forecast conditions on
+the subject's early trajectory, per drug, as far as the training subjects say
+early deviations carry over. The denoiser itself never sees post-dose ECGs.
 
 :class:`ODEPriorOnly` is the prior without the diffusion model: the action-shifted
 ODE anchor's change of state added to the baseline, decoded by the same
@@ -50,6 +49,7 @@ from ..data.trial import BASELINE_HOURS
 from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, get_config, rollout
 from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
+from ..worldmodel.deviation import conditional_residuals
 from ..worldmodel.representation import measure_beats
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import cached_model, data_digest
@@ -215,23 +215,28 @@ def plausible_samples(dqtcf: np.ndarray, plausible: np.ndarray, seed: int) -> np
     return out
 
 
-def observed_offsets(task: PredictionTask, keys: pd.DataFrame, samples: np.ndarray) -> pd.Series:
-    """Per (RANDID, EXTRT): mean over the context's post-dose points of observed − forecast mean ΔQTcF."""
+def subject_deviation(model: WorldModel, task: PredictionTask, keys: pd.DataFrame, samples: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) shift and (n,) sd (ms) of each point's subject deviation from the rollouts' forecast.
+
+    Pre-dose: no shift and the between-subject sd; with observed points in the task's context, the
+    Gaussian conditional given the subject's residuals there (:func:`~ecgwm_core.worldmodel.deviation.conditional_residuals`).
+    """
     seen = observed_dqtcf(task.context)
-    seen = seen[seen["TPT"] > 0]
-    if seen.empty:
-        return pd.Series(dtype=float)
-    forecast = keys.assign(mean=np.nanmean(samples, axis=1))
-    seen = seen.merge(forecast, on=KEY, how="inner")
-    return (seen["dqtcf"] - seen["mean"]).groupby([seen["RANDID"], seen["EXTRT"]]).mean()
+    seen = seen[seen["TPT"] > 0].merge(keys.assign(mean=np.nanmean(samples, axis=1)), on=KEY, how="inner")
+    shift, sd = np.zeros(len(keys)), np.zeros(len(keys))
+    for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=False):
+        mine = seen[(seen["RANDID"] == randid) & (seen["EXTRT"] == drug)]
+        shift[rows.index], sd[rows.index] = conditional_residuals(
+            model.effects.residual_cov[drug], mine["TPT"].to_numpy(), (mine["dqtcf"] - mine["mean"]).to_numpy(),
+            rows["TPT"].to_numpy())
+    return shift, sd
 
 
-def between_subject_noise(model: WorldModel, keys: pd.DataFrame, samples: np.ndarray, seed: int) -> np.ndarray:
-    """(n, K) seeded N(0, v) draws per point, v = max(0, sd_b² − var(samples)): what tops the rollouts'
-    own variance up to the training subjects' between-subject variance of ΔQTcF at that drug and time
-    (:meth:`~ecgwm_core.worldmodel.anchors.DrugEffects.spread_ms`)."""
-    sd_b = np.array([model.effects.spread_ms(trial_action(d, h)) for d, h in zip(keys["EXTRT"], keys["TPT"])])
-    extra = np.sqrt(np.maximum(sd_b**2 - np.nanvar(samples, axis=1), 0.0))
+def between_subject_noise(sd_ms: np.ndarray, samples: np.ndarray, seed: int) -> np.ndarray:
+    """(n, K) seeded N(0, v) draws per point, v = max(0, sd² − var(samples)): what tops the rollouts'
+    own variance up to the subject-deviation variance ``sd_ms``² (n,)."""
+    extra = np.sqrt(np.maximum(np.asarray(sd_ms) ** 2 - np.nanvar(samples, axis=1), 0.0))
     return extra[:, None] * np.random.default_rng(seed + 1).standard_normal(samples.shape)
 
 
@@ -243,23 +248,21 @@ class WorldModelPredictor:
     config : configuration trained by :meth:`fit` on the fold's training subjects.
     checkpoint : a checkpoint folder to use instead of training (``fit`` then only loads it).
     model : an already trained model to use instead of training.
-    shrinkage : share of the observed offset added in the observed-until protocol (0-1).
     effect_scale : multiply the ODE prior's drug effects (prior-mismatch experiments; 1 = as fitted).
     guidance : energy-guidance scale at sampling.
     between_subject : add :func:`between_subject_noise` to the rollouts (the spread of a new subject's
-        response that K rollouts of one pre-dose ECG do not carry); False: the rollouts alone.
+        response that K rollouts of one pre-dose ECG do not carry); False: the rollouts alone (the
+        observed-until shift is applied either way).
     progress : progress bars while training.
     """
 
     name = "world model"
 
     def __init__(self, config: WorldModelConfig | str = "quick", checkpoint: str | Path | None = None,
-                 model: WorldModel | None = None, shrinkage: float = 0.5, effect_scale: float = 1.0,
-                 guidance: float = 0.0, between_subject: bool = True, progress: bool = False) -> None:
-        if not 0 <= shrinkage <= 1:
-            raise ValueError(f"shrinkage must be in [0, 1]; got {shrinkage}")
+                 model: WorldModel | None = None, effect_scale: float = 1.0, guidance: float = 0.0,
+                 between_subject: bool = True, progress: bool = False) -> None:
         self.config, self.checkpoint, self.model = config, checkpoint, model
-        self.shrinkage, self.effect_scale, self.guidance, self.progress = shrinkage, effect_scale, guidance, progress
+        self.effect_scale, self.guidance, self.progress = effect_scale, guidance, progress
         self.between_subject = between_subject
 
     def fit(self, kept: pd.DataFrame | None) -> "WorldModelPredictor":
@@ -288,12 +291,10 @@ class WorldModelPredictor:
     def forecast(self, task: PredictionTask, d: Draws, seed: int) -> np.ndarray:
         """(queries, K) ΔQTcF samples (ms) from draws ``d`` of ``task`` (any first K columns of them)."""
         samples = plausible_samples(d.dqtcf, d.plausible, seed)
-        if task.observed_until is not None:
-            offset = observed_offsets(task, d.keys, samples)
-            pairs = pd.MultiIndex.from_frame(d.keys[["RANDID", "EXTRT"]])
-            samples = samples + self.shrinkage * offset.reindex(pairs).fillna(0.0).to_numpy()[:, None]
+        shift, sd = subject_deviation(self.model, task, d.keys, samples)
+        samples = samples + shift[:, None]
         if self.between_subject:
-            samples = samples + between_subject_noise(self.model, d.keys, samples, seed)
+            samples = samples + between_subject_noise(sd, samples, seed)
         rows = d.keys.reset_index().merge(task.queries[KEY], on=KEY, how="right")["index"].to_numpy()
         return samples[rows]
 

@@ -33,16 +33,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..actions import CHANGES, FORMULARY, Action, fit_pk, one_compartment, shift_dipole
-from ..data.trial import change_from_baseline
+from ..data.trial import change_from_baseline, subject_changes
 from ..data.vocabulary import COLUMN_TO_INTERVAL
 from ..ode import FIVE_WAVES, DipoleParams, fit_dipole
 from .config import RepresentationConfig
+from .deviation import residual_covariance
 from .representation import render_beats
 
 EFFECTS = (*CHANGES, "rr_ms")
 """What an action changes in the anchor (ms): the intervals :func:`~ecgwm_core.actions.shift_dipole` moves, and RR."""
-SPREAD = "dqtcf_sd_ms"
-"""Key of the between-subject sd of ΔQTcF (ms) in :attr:`DrugEffects.curves`."""
 _COLUMN = {interval: column for column, interval in COLUMN_TO_INTERVAL.items()}
 
 
@@ -53,16 +52,20 @@ class DrugEffects:
     Attributes
     ----------
     curves : {formulary drug: {"hours": [h, ...], name: [mean change in ms at each h] for name in
-        :data:`EFFECTS`, :data:`SPREAD`: [sd of ΔQTcF between subjects at each h]}}, placebo included
-        (mean and sd over the training subjects of each subject's change from its pre-dose baseline,
+        :data:`EFFECTS`}}, placebo included
+        (mean over the training subjects of each subject's change from its pre-dose baseline,
         :func:`ecgwm_core.data.trial.change_from_baseline`).
     pk : {active drug: {"ka_per_h", "ke_per_h", "v_over_f_l", "tlag_h"}}.
+    residual_cov : {EXTRT: hours and covariance of the subjects' ΔQTcF residuals from the
+        population mean} (:func:`.deviation.residual_covariance`): the between-subject spread and how
+        early deviations carry over.
     scale : factor on every drug's placebo-corrected effect (1: as fitted; prior-mismatch experiments
         use 0.5-2).
     """
 
     curves: dict[str, dict[str, list[float]]]
     pk: dict[str, dict[str, float]]
+    residual_cov: dict[str, dict[str, list]]
     scale: float = 1.0
 
     @classmethod
@@ -79,13 +82,11 @@ class DrugEffects:
                                      "every formulary drug needs some to fit the anchor's effects")
                 parts["hours"] = table["hours"].astype(float).tolist()
                 parts[effect] = table["mean"].astype(float).tolist()
-            spread = change_from_baseline(kept, "QTcF")
-            spread = spread[(spread["drug"] == drug.trial_name) & (spread["hours"] > 0)].sort_values("hours")
-            parts[SPREAD] = spread["sd"].fillna(0.0).astype(float).tolist()
             curves[name] = parts
             if name != "placebo":
                 pk[name] = fit_pk(kept, drug.trial_name).population
-        return cls(curves, pk)
+        changes = subject_changes(kept, "QTcF")
+        return cls(curves, pk, residual_covariance(changes[changes["TPT"] > 0]))
 
     def concentration(self, action: Action) -> float:
         """PK-predicted typical-subject concentration (ng/mL) of ``action`` at its hours (0 for placebo)."""
@@ -98,15 +99,11 @@ class DrugEffects:
         return float(one_compartment(np.array([hours]), dose_mg, p["ka_per_h"], p["ke_per_h"],
                                      p["v_over_f_l"], p["tlag_h"])[0])
 
-    def _curve(self, drug: str, hours: float, names: tuple[str, ...] = EFFECTS) -> dict[str, float]:
-        """Curves at ``hours``: linear between trial time points, from 0 at the dose, held after the last."""
+    def _curve(self, drug: str, hours: float) -> dict[str, float]:
+        """Mean changes at ``hours``: linear between trial time points, from 0 at the dose, held after the last."""
         c = self.curves[drug]
         h = np.concatenate([[0.0], c["hours"]])
-        return {e: float(np.interp(hours, h, np.concatenate([[0.0], c[e]]))) for e in names}
-
-    def spread_ms(self, action: Action) -> float:
-        """Between-subject sd (ms) of the training subjects' ΔQTcF under ``action``'s drug at its hours."""
-        return self._curve(action.drug, action.hours, (SPREAD,))[SPREAD]
+        return {e: float(np.interp(hours, h, np.concatenate([[0.0], c[e]]))) for e in EFFECTS}
 
     def changes(self, action: Action) -> dict[str, float]:
         """Expected changes (ms) of :data:`EFFECTS` at the action's dose and hours (see the module docstring)."""
@@ -121,7 +118,7 @@ class DrugEffects:
         return {e: placebo[e] + self.scale * exposure * (drug[e] - placebo[e]) for e in EFFECTS}
 
     def to_dict(self) -> dict:
-        return {"curves": self.curves, "pk": self.pk, "scale": self.scale}
+        return {"curves": self.curves, "pk": self.pk, "residual_cov": self.residual_cov, "scale": self.scale}
 
 
 def trial_action(drug_name: str, hours: float) -> Action:

@@ -25,9 +25,9 @@ from .config import WorldModelConfig, config_from_dict
 from .denoiser import Denoiser
 from .diffusion import Schedule, cosine_schedule
 
-FORMAT = "ecgwm-worldmodel-3"
-"""Checkpoint format; 3: time-matched anchor effects with a change of RR and the between-subject spread
-(:class:`.anchors.DrugEffects`), residual diffusion."""
+FORMAT = "ecgwm-worldmodel-4"
+"""Checkpoint format; 4: time-matched anchor effects with a change of RR and the subjects' residual
+covariance (:class:`.anchors.DrugEffects`), residual diffusion."""
 ACTION_DIM = 2 + len(CHANNELS) + len(FORMULARY)
 """Action features: log1p(predicted concentration), hours/24, channel blocks, drug one-hot."""
 
