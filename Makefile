@@ -10,7 +10,7 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-mml-chtml.js
 NB ?= book/01_data.ipynb
 
-.PHONY: help venv models book book-full test test-unit chapter clean mutation figures budget repository
+.PHONY: help venv models book book-full test test-unit chapter clean mutation figures folds budget repository
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -59,6 +59,9 @@ FIGURES_DIR ?= _build/figures
 
 figures: $(STAMP)  ## every book figure as PNG + PDF with manifest.json/.csv: make figures [FIGURES_DIR=DIR] [PAPER=1]
 	$(BIN)/ecgwm figure all --out $(FIGURES_DIR) $(if $(PAPER),--paper,)
+
+folds: models  ## the chapter-08 forecast tables over all 4 folds in quick mode -> benchmarks/folds.md
+	$(BIN)/python benchmarks/eval_folds.py --out benchmarks/folds.md
 
 budget: $(STAMP)  ## time and peak memory of every chapter in quick mode -> benchmarks/budget.md
 	$(BIN)/python benchmarks/bench_book.py --out benchmarks/budget.md

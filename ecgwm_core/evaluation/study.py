@@ -71,9 +71,13 @@ def methods(quick: bool = True, observed: bool = False) -> dict[str, Callable[[]
     return out
 
 
-def results(kept: pd.DataFrame, quick: bool = True, n_samples: int = 32, seed: int = 0) -> pd.DataFrame:
-    """ΔQTcF scores of every method, both protocols: one row per protocol × method × fold."""
-    n_folds = 1 if quick else None
+def results(kept: pd.DataFrame, quick: bool = True, n_samples: int = 32, seed: int = 0,
+            all_folds: bool | None = None) -> pd.DataFrame:
+    """ΔQTcF scores of every method, both protocols: one row per protocol × method × fold.
+
+    ``all_folds``: run the 4 folds (default: only at paper scale; quick mode runs fold 0).
+    """
+    n_folds = None if (not quick if all_folds is None else all_folds) else 1
     parts = []
     for until in (None, OBSERVED_UNTIL_H):
         scores = leave_subjects_out(kept, methods(quick, until is not None), n_folds=n_folds,
