@@ -41,29 +41,37 @@ def calibrate_anchors(model: WorldModel, base: torch.Tensor, anchor: torch.Tenso
     base : (n, D) raw states the anchors are added to (the subjects' pre-dose states).
     anchor : (n, D) raw anchor changes of state (last coordinate: log RR, not changed).
     target_qt_ms : (n,) intended QT change of each anchor (ms, at constant RR).
-    iterations : multiplicative corrections (each decodes and measures the n beats once).
+    iterations : multiplicative corrections (each step at most halves or doubles the gain); the beats are
+        decoded and measured iterations + 1 times, and each anchor keeps the gain whose decoded QT came
+        closest to its target (so a correction that makes the delineator jump, e.g. to an earlier T end
+        on a flattened T wave, is never kept).
 
     Returns
     -------
     (anchor, gain)
         The calibrated (n, D) anchors and the (n,) gains applied to their beat part
-        (1 where the target is below :data:`MIN_TARGET_MS` or the beat could not be measured).
+        (1 where the target is below :data:`MIN_TARGET_MS`, the beat could not be measured or no
+        gain came closer to the target than the uncalibrated anchor).
     """
     target = np.asarray(target_qt_ms, dtype=float)
     if base.shape != anchor.shape or target.shape != (len(anchor),):
         raise ValueError(f"base and anchor must be (n, D) and target (n,); got {tuple(base.shape)}, "
                          f"{tuple(anchor.shape)} and {target.shape}")
     qt0 = _qt_ms(model, base)
-    gain = np.ones(len(anchor))
+    gain, best, best_error = np.ones(len(anchor)), np.ones(len(anchor)), np.full(len(anchor), np.inf)
     active = np.flatnonzero((np.abs(target) >= MIN_TARGET_MS) & np.isfinite(qt0))
-    for _ in range(iterations if active.size else 0):
+    for _ in range(iterations + 1 if active.size else 0):
         states = base[active].clone()
         states[:, :-1] += torch.as_tensor(gain[active], dtype=states.dtype, device=states.device)[:, None] \
             * anchor[active, :-1]
         moved = _qt_ms(model, states) - qt0[active]
+        error = np.where(np.isfinite(moved), np.abs(moved - target[active]), np.inf)
+        better = error < best_error[active]
+        best[active[better]], best_error[active[better]] = gain[active[better]], error[better]
         ok = np.isfinite(moved) & (moved * target[active] > 0)
-        ratio = np.where(ok, target[active] / np.where(ok, moved, 1.0), 1.0)
+        ratio = np.clip(np.where(ok, target[active] / np.where(ok, moved, 1.0), 1.0), 0.5, 2.0)
         gain[active] = np.clip(gain[active] * ratio, *GAIN_RANGE)
+    gain = best
     out = anchor.clone()
     out[:, :-1] *= torch.as_tensor(gain, dtype=out.dtype, device=out.device)[:, None]
     return out, gain
