@@ -50,6 +50,7 @@ from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, get_c
 from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
 from ..worldmodel.deviation import conditional_residuals
+from ..worldmodel.model import FORMAT
 from ..worldmodel.representation import measure_beats
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import cached_model, data_digest
@@ -76,8 +77,8 @@ def with_effect_scale(model: WorldModel, factor: float) -> WorldModel:
 
 
 def fingerprint(model: WorldModel) -> str:
-    """sha256 of a model's config, weights and drug effects (the key of cached rollouts)."""
-    h = hashlib.sha256(model.config.digest().encode())
+    """sha256 of the checkpoint format, a model's config, weights and drug effects (the key of cached rollouts)."""
+    h = hashlib.sha256(f"{FORMAT}{model.config.digest()}".encode())
     for name, tensor in sorted(model.state_dict().items()):
         h.update(name.encode())
         h.update(tensor.detach().cpu().numpy().tobytes())

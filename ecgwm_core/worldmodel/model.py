@@ -25,9 +25,10 @@ from .config import WorldModelConfig, config_from_dict
 from .denoiser import Denoiser
 from .diffusion import Schedule, cosine_schedule
 
-FORMAT = "ecgwm-worldmodel-4"
-"""Checkpoint format; 4: time-matched anchor effects with a change of RR and the subjects' residual
-covariance (:class:`.anchors.DrugEffects`), residual diffusion."""
+FORMAT = "ecgwm-worldmodel-5"
+"""Checkpoint format, also part of every cache key of models and their rollouts: bump it when the code
+that builds training pairs or anchors changes. 5: time-matched anchor effects with a change of RR,
+anchors calibrated with the best gain, the subjects' residual covariance, residual diffusion."""
 ACTION_DIM = 2 + len(CHANNELS) + len(FORMULARY)
 """Action features: log1p(predicted concentration), hours/24, channel blocks, drug one-hot."""
 
