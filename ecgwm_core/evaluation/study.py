@@ -68,6 +68,7 @@ def methods(quick: bool = True, observed: bool = False) -> dict[str, Callable[[]
     out["conditional VAE"] = lambda: CVAEPredictor(get_config(name))
     out["world model, λ0 = 0"] = lambda: WorldModelPredictor(get_config(name, lambda0=0.0))
     out["world model"] = lambda: WorldModelPredictor(get_config(name))
+    out["world model, no subject spread"] = lambda: WorldModelPredictor(get_config(name), between_subject=False)
     return out
 
 

@@ -66,8 +66,6 @@ class DiffusionConfig:
     ddim_steps, eta : default sampler: DDIM with this many steps and η (η = 1: stochastic).
     cond_dropout : probability of dropping the conditioning in training (classifier-free guidance; 0 = off).
     ema_decay : decay of the exponential moving average of the weights.
-    state_conditioning : give the denoiser the subject's pre-dose state (False: only the action and the
-        anchor, which carries the subject's morphology through the prior).
     residual : diffuse x0 = change − anchor (the anchor, calibrated on the subject, carries the drug effect
         to any morphology; the network adds what the prior misses) instead of x0 = change. The energy
         E = ‖x̂0 − anchor‖² is the same function of the denoised change either way. Measured on fold 0
@@ -86,7 +84,6 @@ class DiffusionConfig:
     eta: float = 1.0
     cond_dropout: float = 0.0
     residual: bool = True
-    state_conditioning: bool = True
     ema_decay: float = 0.995
 
 

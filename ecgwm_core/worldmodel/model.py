@@ -97,12 +97,9 @@ class WorldModel(nn.Module):
 
     def condition(self, pre_state: torch.Tensor, action_features: torch.Tensor,
                   anchor_change: torch.Tensor) -> torch.Tensor:
-        """(n, C) conditioning from raw pre-dose states, action features and raw anchor changes of state
-        (the state block is zero when the config does not condition on the pre-dose state)."""
-        state = (pre_state - self.state_mean) / self.state_std
-        if not self.config.diffusion.state_conditioning:
-            state = torch.zeros_like(state)
-        return torch.cat([state, action_features, anchor_change / self.change_std], dim=1)
+        """(n, C) conditioning from raw pre-dose states, action features and raw anchor changes of state."""
+        return torch.cat([(pre_state - self.state_mean) / self.state_std, action_features,
+                          anchor_change / self.change_std], dim=1)
 
     # ---- checkpoints --------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
