@@ -28,7 +28,7 @@ from .cvae import CVAEPredictor
 from .metrics import feature_matrix, frechet_distance, mmd_rbf, waveform_errors
 from .plausibility import check_beat
 from .protocols import KEY, Predictor, leave_subjects_out, observed_dqtcf, prediction_task, score, summarise_folds
-from .simulation import ODEPriorOnly, WorldModelPredictor, fingerprint, task_baselines
+from .simulation import ODEPriorOnly, WorldModelPredictor, fingerprint, plausible_samples, task_baselines
 
 OBSERVED_UNTIL_H = 1.5
 """Hours of on-drug ECGs seen in the observed-until protocol."""
@@ -97,14 +97,15 @@ def heldout(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, observed_un
 
 def ablation(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray,
              variants: dict[str, WorldModelPredictor], n_samples: int = 32, seed: int = 0) -> pd.DataFrame:
-    """Pre-dose scores of world-model variants on one split, plus the mean rollout spread (sd, ms)
-    and the share of implausible rollouts."""
+    """Pre-dose scores of world-model variants on one split, plus the mean spread (sd, ms) of the
+    plausible rollouts themselves (before the between-subject term) and the share of implausible rollouts."""
     rows_train, task, truth = heldout(kept, train, test)
     rows = []
     for name, predictor in variants.items():
         d = predictor.fit(rows_train).draws(task, n_samples, seed)
         samples = predictor.forecast(task, d, seed)
-        rows.append({"variant": name, **score(samples, truth), "spread_ms": float(np.nanmean(samples.std(1))),
+        spread = np.nanstd(plausible_samples(d.dqtcf, d.plausible, seed), axis=1)
+        rows.append({"variant": name, **score(samples, truth), "spread_ms": float(np.nanmean(spread)),
                      "implausible": float(1 - d.plausible.mean())})
     return pd.DataFrame(rows)
 
