@@ -61,6 +61,13 @@ def test_observed_until_shift_is_the_gaussian_conditional_of_the_later_residuals
     expected = -np.linalg.solve(lam[np.ix_(later, later)], lam[np.ix_(later, e)] @ r)
     assert out.shape == (len(task.queries), 6)
     np.testing.assert_allclose(out[:, 0], expected, atol=1e-9)
+    d.dqtcf[keys["TPT"] == early[0]] = np.nan  # an observed point without any plausible rollout is left out
+    out = WorldModelPredictor(model=model, between_subject=False).forecast(task, d, seed=0)
+    idx = e[1:] + later  # the marginal of the remaining early hours and the later ones
+    lam = np.linalg.inv(cov[np.ix_(idx, idx)])
+    n_e = len(e) - 1
+    expected = -np.linalg.solve(lam[n_e:, n_e:], lam[n_e:, :n_e] @ r[1:])
+    np.testing.assert_allclose(out[:, 0], expected, atol=1e-9)
 
 
 def test_residual_covariance_learns_how_much_an_early_offset_carries_over():

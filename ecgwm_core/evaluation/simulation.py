@@ -224,7 +224,9 @@ def subject_deviation(model: WorldModel, task: PredictionTask, keys: pd.DataFram
     Gaussian conditional given the subject's residuals there (:func:`~ecgwm_core.worldmodel.deviation.conditional_residuals`).
     """
     seen = observed_dqtcf(task.context)
-    seen = seen[seen["TPT"] > 0].merge(keys.assign(mean=np.nanmean(samples, axis=1)), on=KEY, how="inner")
+    count = np.isfinite(samples).sum(1)  # a point without any plausible rollout has no mean: left out
+    means = keys.assign(mean=np.nansum(samples, axis=1) / np.maximum(count, 1))[count > 0]
+    seen = seen[seen["TPT"] > 0].merge(means, on=KEY, how="inner")
     shift, sd = np.zeros(len(keys)), np.zeros(len(keys))
     for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=False):
         mine = seen[(seen["RANDID"] == randid) & (seen["EXTRT"] == drug)]
