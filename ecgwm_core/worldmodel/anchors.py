@@ -72,10 +72,10 @@ class DrugEffects:
     def fit(cls, kept: pd.DataFrame) -> "DrugEffects":
         """Mean change curves of every formulary drug and one-compartment PK of the active ones, on ``kept``."""
         curves, pk = {}, {}
+        tables = {effect: change_from_baseline(kept, _COLUMN[effect]) for effect in EFFECTS}
         for name, drug in FORMULARY.items():
             parts = {}
-            for effect in EFFECTS:
-                table = change_from_baseline(kept, _COLUMN[effect])
+            for effect, table in tables.items():
                 table = table[(table["drug"] == drug.trial_name) & (table["hours"] > 0)].sort_values("hours")
                 if table.empty:
                     raise ValueError(f"no post-dose rows of {drug.trial_name!r} in the training table; "
