@@ -314,6 +314,17 @@ def _baseline(model):
     return Baseline(s.mean(0), prior, 1.0, 400.0, beats)
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_rollouts_with_calibrated_anchors_run_on_every_device(device):
+    model = _tiny_model().to(device)
+    base = _baseline(model)
+    assert base.state.device.type == device
+    actions = [Action("dofetilide", 500, "ug", 2.0), Action("placebo", 0, "mg", 2.0)]
+    result = rollout(model, base, actions, samples=3, seed=0)
+    assert result.beats.shape == (6, 12, TINY.representation.samples) and np.isfinite(result.beats).all()
+    assert list(result.table["drug"]) == ["dofetilide"] * 3 + ["placebo"] * 3
+
+
 def test_checkpoint_round_trip_gives_identical_samples(tmp_path):
     model = _tiny_model()
     model.save(tmp_path / "ck")
