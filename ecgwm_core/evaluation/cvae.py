@@ -46,6 +46,7 @@ from tqdm.auto import tqdm
 from ..actions import Action
 from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, measured_rollouts, training_pairs
 from ..worldmodel.cohort import cache_root
+from ..worldmodel.model import file_sha256
 from ..worldmodel.rollout import rollout_condition
 from ..worldmodel.train import data_digest
 from .protocols import PredictionTask
@@ -162,7 +163,7 @@ class ConditionalVAE(nn.Module):
         weights = stem.with_suffix(".safetensors")
         save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, str(weights))
         info = {"format": FORMAT, "dim": self.dim, "cond_dim": self.cond_dim, "config": asdict(self.config),
-                "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(), "meta": meta or {}}
+                "sha256": file_sha256(weights), "meta": meta or {}}
         stem.with_suffix(".json").write_text(json.dumps(info, indent=1))
         return weights
 
@@ -183,7 +184,7 @@ class ConditionalVAE(nn.Module):
         info = json.loads(config.read_text())
         if info.get("format") != FORMAT:
             raise ValueError(f"{config}: format {info.get('format')!r}, expected {FORMAT!r}")
-        if hashlib.sha256(weights.read_bytes()).hexdigest() != info["sha256"]:
+        if file_sha256(weights) != info["sha256"]:
             raise ValueError(f"{weights}: sha256 differs from {config.name}; delete both files to retrain")
         model = cls(info["dim"], info["cond_dim"], CVAEConfig(**info["config"]))
         model.load_state_dict(load_file(str(weights)), strict=True)

@@ -46,12 +46,11 @@ from tqdm.auto import tqdm
 
 from ..actions import Action
 from ..data.trial import BASELINE_HOURS
-from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, get_config, rollout
+from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, get_config, measured_rollouts, rollout
 from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
 from ..worldmodel.deviation import conditional_residuals
 from ..worldmodel.model import FORMAT
-from ..worldmodel.representation import measure_beats
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import cached_model, data_digest
 from ..worldmodel.validate import period_baselines
@@ -185,22 +184,12 @@ def rollout_draws(model: WorldModel, task: PredictionTask, n_samples: int, seed:
 
 
 def prior_draws(model: WorldModel, task: PredictionTask) -> Draws:
-    """One deterministic ΔQTcF per point of ``task`` from the decoded ODE anchor (cached on disk);
-    ``plausible`` is the delineator's success."""
-    def make(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        bases = task_baselines(model, task.context)
-        dq = np.full((len(keys), 1), np.nan)
-        ok = np.zeros((len(keys), 1), dtype=bool)
-        for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=True):
-            base = bases[(int(randid), drug)]
-            change = anchor_changes(model, base, [trial_action(drug, h) for h in rows["TPT"]])
-            beats, rr = model.decode_state(base.state + change)
-            measured = pd.DataFrame(measure_beats(beats, rr, model.config.representation))
-            dq[rows.index, 0] = measured["qtcf_ms"].to_numpy() - base.qtcf_ms
-            ok[rows.index, 0] = (measured["quality"] == "ok").to_numpy()
-        return dq, ok
+    """One deterministic ΔQTcF per point of ``task`` from the decoded, calibrated ODE anchor, measured
+    and range-checked like a rollout (:func:`generator_draws` with the anchor as the only sample; cached)."""
+    def generate(baseline: Baseline, actions: list[Action], k: int, s: int) -> Rollouts:
+        return measured_rollouts(model, baseline, actions, anchor_changes(model, baseline, actions))
 
-    return _cached_draws(model, task, "ode-prior", make)
+    return generator_draws(model, task, 1, 0, "ode-prior-anchor", generate)
 
 
 def plausible_samples(dqtcf: np.ndarray, plausible: np.ndarray, seed: int) -> np.ndarray:

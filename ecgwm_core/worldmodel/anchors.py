@@ -112,7 +112,7 @@ class DrugEffects:
             return placebo
         last = self.curves[action.drug]["hours"][-1]
         drug = self._curve(action.drug, min(action.hours, last))
-        trial_mg = Action(action.drug, FORMULARY[action.drug].dose, FORMULARY[action.drug].unit, 0.0).dose_mg
+        trial_mg = trial_action(action.drug, 0.0).dose_mg
         reference = self._concentration(action.drug, trial_mg, min(action.hours, last))
         exposure = (self.concentration(action) / reference if reference > 0 else action.dose_mg / trial_mg)
         return {e: placebo[e] + self.scale * exposure * (drug[e] - placebo[e]) for e in EFFECTS}

@@ -37,7 +37,8 @@ class CheckpointError(ValueError):
     """A checkpoint folder is missing, tampered with or does not match the requested config."""
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (recorded next to checkpoint weights to detect tampering)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -112,7 +113,7 @@ class WorldModel(nn.Module):
         save_file(ema, str(folder / "ema.safetensors"))
         info = {"format": FORMAT, "config": self.config.to_dict(), "config_sha256": self.config.digest(),
                 "effects": self.effects.to_dict(), "meta": self.meta,
-                "sha256": {name: _sha256(folder / name) for name in ("weights.safetensors", "ema.safetensors")}}
+                "sha256": {name: file_sha256(folder / name) for name in ("weights.safetensors", "ema.safetensors")}}
         (folder / "model.json").write_text(json.dumps(info, indent=1))
         return folder
 
@@ -144,7 +145,7 @@ class WorldModel(nn.Module):
         if info.get("format") != FORMAT:
             raise CheckpointError(f"{folder}: format {info.get('format')!r}, expected {FORMAT!r}")
         for name, digest in info["sha256"].items():
-            if _sha256(folder / name) != digest:
+            if file_sha256(folder / name) != digest:
                 raise CheckpointError(f"{folder / name}: sha256 differs from model.json (tampered or corrupted); "
                                       "retrain or restore the checkpoint")
         try:
