@@ -5,7 +5,7 @@ import pytest
 
 from ecgwm_core.data import load_clinical_table
 from ecgwm_core.evaluation import check_beat
-from ecgwm_core.evaluation.protocols import KEY, prediction_task
+from ecgwm_core.evaluation.protocols import KEY, observed_dqtcf, prediction_task
 from ecgwm_core.evaluation.simulation import (
     Draws, WorldModelPredictor, plausible_samples, with_effect_scale,
 )
@@ -49,7 +49,8 @@ def test_observed_until_shift_is_the_gaussian_conditional_of_the_later_residuals
     rng = np.random.default_rng(0)
     a = rng.standard_normal((len(hours), len(hours)))
     cov = a @ a.T + len(hours) * np.eye(len(hours))  # any covariance
-    model = _stand_in({"Dofetilide": {"hours": hours, "cov": cov.tolist()}})
+    # one period of one subject: its baseline offset is 0, so the offset gain must not move the forecast
+    model = _stand_in({"Dofetilide": {"hours": hours, "offset_gain": -0.5, "cov": cov.tolist()}})
     d = Draws(keys, np.zeros((len(keys), 6)), np.ones((len(keys), 6), dtype=bool))
     out = WorldModelPredictor(model=model, between_subject=False).forecast(task, d, seed=0)
     qtcf = one.groupby("TPT")["QTcF"].mean()  # triplicate means: the hand-computed early residuals
@@ -80,7 +81,9 @@ def test_residual_covariance_learns_how_much_an_early_offset_carries_over():
     level = 8.0 * rng.standard_normal(400)
     rows = [{"RANDID": i, "EXTRT": "Placebo", "TPT": h, "change": -5.0 + lv + 6.0 * rng.standard_normal()}
             for i, lv in enumerate(level) for h in hours]
-    cov = residual_covariance(pd.DataFrame(rows))["Placebo"]
+    no_offsets = pd.DataFrame(columns=["RANDID", "EXTRT", "offset_ms"])
+    cov = residual_covariance(pd.DataFrame(rows), no_offsets)["Placebo"]
+    assert cov["offset_gain"] == 0.0
     mean, sd = conditional_residuals(cov, np.array([0.5, 1.0, 1.5]), np.array([10.0, 10.0, 10.0]),
                                      np.array([3.0, 4.0]))
     tau2 = level.var()  # the drawn levels' variance (53 for this seed), σ² = 36
@@ -90,6 +93,70 @@ def test_residual_covariance_learns_how_much_an_early_offset_carries_over():
     assert none[0][0] == 0.0 and none[1][0] == pytest.approx(np.sqrt(tau2 + 36), rel=0.08)
     with pytest.raises(ValueError, match="residuals"):
         conditional_residuals(cov, np.array([0.5]), np.array([np.nan]), np.array([2.0]))
+
+
+def _crossover(n_subjects: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of a 5-period crossover (QTcF triplicates at −0.5 h and 1-4 h) where each period's
+    pre-dose QTcF is the subject's usual QTcF plus a day deviation d ~ N(0, 6²) that the post-dose
+    rows do not share, and the (n, 5) deviations d."""
+    rng = np.random.default_rng(seed)
+    drugs = ["Placebo", "Dofetilide", "Quinidine Sulph", "Ranolazine", "Verapamil HCL"]
+    day = 6.0 * rng.standard_normal((n_subjects, len(drugs)))
+    rows = []
+    for i in range(n_subjects):
+        usual = 400.0 + 15.0 * rng.standard_normal()
+        for j, drug in enumerate(drugs):
+            for h in (-0.5, 1.0, 2.0, 3.0, 4.0):
+                level = usual + (day[i, j] if h < 0 else 10.0 * j * (h > 0))
+                rows += [{"RANDID": i, "EXTRT": drug, "TPT": h, "conc_ng_ml": np.nan,
+                          "QTcF": level + 4.0 * rng.standard_normal()} for _ in range(3)]
+    return pd.DataFrame(rows), day
+
+
+def test_baseline_offset_gain_recovers_regression_to_the_mean():
+    """A period that starts d above the subject's usual QTcF has ΔQTcF lower by d: with 5 periods the
+    offset d − mean(d) predicts the residual −d + mean(d) with slope −1; conditioning shifts by β·offset."""
+    from ecgwm_core.data.trial import subject_changes
+    from ecgwm_core.worldmodel.deviation import baseline_offsets, conditional_residuals, residual_covariance
+
+    kept, day = _crossover(300, seed=2)
+    offsets = baseline_offsets(kept)
+    drugs = kept["EXTRT"].drop_duplicates().tolist()
+    truth = pd.DataFrame({"RANDID": np.repeat(np.arange(300), 5), "EXTRT": drugs * 300,
+                          "d": (day - day.mean(1, keepdims=True)).ravel()})
+    both = offsets.merge(truth, on=["RANDID", "EXTRT"])
+    assert len(both) == 1500
+    error = both["offset_ms"] - both["d"]  # the triplicate mean's noise: sd 4/√3·√(4/5) ≈ 2.1 ms
+    assert abs(error.mean()) < 0.3 and 1.8 < error.std() < 2.4
+    changes = subject_changes(kept, "QTcF")
+    cov = residual_covariance(changes[changes["TPT"] > 0], offsets)
+    beta = cov["Placebo"]["offset_gain"]
+    assert beta == pytest.approx(-1.0, abs=0.06)  # triplicate noise of the baseline dilutes it a little
+    assert all(c["offset_gain"] == beta for c in cov.values())  # pooled over treatments
+    mean, _ = conditional_residuals(cov["Placebo"], np.array([]), np.array([]), np.array([2.0, 3.0]), 8.0)
+    np.testing.assert_allclose(mean, 8.0 * beta)
+    # early residuals that already moved by β·offset carry no further information
+    mean, _ = conditional_residuals(cov["Placebo"], np.array([1.0]), np.array([8.0 * beta]),
+                                    np.array([3.0]), 8.0)
+    np.testing.assert_allclose(mean, 8.0 * beta, atol=1e-9)
+    with pytest.raises(ValueError, match="offset"):
+        conditional_residuals(cov["Placebo"], np.array([]), np.array([]), np.array([2.0]), np.nan)
+
+
+def test_offset_population_beats_the_population_mean_when_baselines_regress_to_the_mean():
+    from ecgwm_core.evaluation.baselines import OffsetPopulation, PopulationMean
+    from ecgwm_core.evaluation.protocols import score
+
+    kept, _ = _crossover(120, seed=3)
+    kept = kept.assign(EXDOSE=1.0, EXDOSU="mg")
+    train, test = kept[kept["RANDID"] < 80], kept[kept["RANDID"] >= 80]
+    task = prediction_task(test)
+    truth = task.queries[KEY].merge(observed_dqtcf(test), on=KEY, how="left")["dqtcf"].to_numpy()
+    offset = OffsetPopulation().fit(train)
+    assert offset.gain_ == pytest.approx(-1.0, abs=0.1)
+    with_offset = score(offset.sample(task, 64, seed=0), truth)["mae_ms"]
+    without = score(PopulationMean().fit(train).sample(task, 64, seed=0), truth)["mae_ms"]
+    assert with_offset < 0.8 * without, (with_offset, without)  # day deviations of sd 6 ms removed
 
 
 def test_between_subject_noise_tops_the_rollout_variance_up_to_the_given_spread():

@@ -36,7 +36,7 @@ EFFECTS = DrugEffects(  # hand-set mean changes (ms) at 1 and 2 h and the PK of 
             "dofetilide": {"hours": [1.0, 2.0], "pr_ms": _ZERO, "qrs_ms": _ZERO, "jtpeak_ms": [16.0, 30.0],
                            "tpeaktend_ms": [4.0, 6.0], "rr_ms": _ZERO}},
     pk={"dofetilide": {"ka_per_h": 1.0, "ke_per_h": 0.1, "v_over_f_l": 300.0, "tlag_h": 0.2}},
-    residual_cov={"Placebo": {"hours": [1.0, 2.0], "cov": [[64.0, 32.0], [32.0, 64.0]]}},
+    residual_cov={"Placebo": {"hours": [1.0, 2.0], "offset_gain": -0.5, "cov": [[64.0, 32.0], [32.0, 64.0]]}},
 )
 
 

@@ -15,6 +15,11 @@ interval accounts for between-subject spread and for estimating m.
   (slope from :func:`ecgwm_core.actions.concentration_slope`, the pre-specified
   mixed model); the concentration is the measured one with
   ``use_concentration``, else the training mean at that drug × time point.
+- :class:`OffsetPopulation`: the population mean plus β × the period's
+  baseline offset (its pre-dose QTcF minus the subject's mean pre-dose QTcF over
+  its periods; regression to the mean, :mod:`ecgwm_core.worldmodel.deviation`),
+  β fitted on the training subjects: what the world model's offset term is
+  worth without any ECG model.
 - :class:`ShiftedPopulation`: for the observed-until protocol, the population
   curve shifted by ``shrinkage`` (½) × the subject's mean offset from it over
   the time points it has observed after the dose.
@@ -25,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..actions import concentration_slope
+from ..worldmodel.deviation import baseline_offsets, offset_gain
 from .protocols import KEY, PredictionTask, observed_dqtcf
 
 
@@ -72,6 +78,32 @@ class PopulationMean:
         """(queries, n_samples) ΔQTcF samples in ms."""
         loc = self.location(task)
         return _student_t(loc["mean"].to_numpy(), loc["std"].to_numpy(), loc["count"].to_numpy(), n_samples, seed)
+
+
+class OffsetPopulation:
+    """Population mean + β × the period's baseline offset (regression to the mean)."""
+
+    name = "population + baseline offset"
+
+    def __init__(self) -> None:
+        self.population = PopulationMean()
+
+    def fit(self, kept: pd.DataFrame) -> "OffsetPopulation":
+        """Fit the population curve and the pooled slope β of its residuals on the baseline offset."""
+        self.population.fit(kept)
+        seen = _post_dose_changes(kept)
+        seen = seen.assign(residual=seen["dqtcf"] - _nearest(self.population.table_, seen)["mean"].to_numpy())
+        self.gain_ = offset_gain(seen.merge(baseline_offsets(kept), on=["RANDID", "EXTRT"], how="left")
+                                 .fillna({"offset_ms": 0.0}))
+        return self
+
+    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries, n_samples) ΔQTcF samples in ms."""
+        loc = self.population.location(task)
+        offset = task.queries[["RANDID", "EXTRT"]].merge(baseline_offsets(task.context), on=["RANDID", "EXTRT"],
+                                                        how="left")["offset_ms"].fillna(0.0).to_numpy()
+        return _student_t(loc["mean"].to_numpy() + self.gain_ * offset, loc["std"].to_numpy(),
+                          loc["count"].to_numpy(), n_samples, seed)
 
 
 class CopyForward:

@@ -13,8 +13,10 @@ hallucinated beat neither enters the forecast nor shrinks K).
 **A subject's deviation, and the observed-until rule.** K rollouts from one
 pre-dose ECG vary as that subject's ECGs would; they do not know how strongly
 a new subject responds. The model carries, per drug, the training subjects'
-covariance of ΔQTcF residuals over the day (:mod:`ecgwm_core.worldmodel.deviation`).
-Pre-dose, each point's samples get seeded N(0, v) noise, v the between-subject
+covariance of ΔQTcF residuals over the day and their regression on the period's
+baseline offset (:mod:`ecgwm_core.worldmodel.deviation`). Pre-dose, each point's
+samples are shifted by β·offset (a period that starts above the subject's usual
+QTcF tends to come down; β ≈ −0.5 on this trial) and get seeded N(0, v) noise, v the between-subject
 variance at that drug and hour minus the rollouts' own variance (never
 negative), so the predictive spread is at least the population's. With
 ``observed_until = H`` the rollouts are also made at the subject's observed
@@ -49,7 +51,7 @@ from ..data.trial import BASELINE_HOURS
 from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, get_config, measured_rollouts, rollout
 from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
-from ..worldmodel.deviation import conditional_residuals
+from ..worldmodel.deviation import baseline_offsets, conditional_residuals
 from ..worldmodel.model import FORMAT
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import cached_model, data_digest
@@ -209,19 +211,22 @@ def subject_deviation(model: WorldModel, task: PredictionTask, keys: pd.DataFram
                       ) -> tuple[np.ndarray, np.ndarray]:
     """(n,) shift and (n,) sd (ms) of each point's subject deviation from the rollouts' forecast.
 
-    Pre-dose: no shift and the between-subject sd; with observed points in the task's context, the
-    Gaussian conditional given the subject's residuals there (:func:`~ecgwm_core.worldmodel.deviation.conditional_residuals`).
+    The Gaussian conditional of :func:`~ecgwm_core.worldmodel.deviation.conditional_residuals` given
+    the period's baseline offset (from the context's pre-dose rows of all the subject's periods) and,
+    with observed post-dose points in the context, the subject's residuals there. Pre-dose with a
+    single period: no shift and the between-subject sd.
     """
     seen = observed_dqtcf(task.context)
     count = np.isfinite(samples).sum(1)  # a point without any plausible rollout has no mean: left out
     means = keys.assign(mean=np.nansum(samples, axis=1) / np.maximum(count, 1))[count > 0]
     seen = seen[seen["TPT"] > 0].merge(means, on=KEY, how="inner")
+    offsets = baseline_offsets(task.context).set_index(["RANDID", "EXTRT"])["offset_ms"]
     shift, sd = np.zeros(len(keys)), np.zeros(len(keys))
     for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=False):
         mine = seen[(seen["RANDID"] == randid) & (seen["EXTRT"] == drug)]
         shift[rows.index], sd[rows.index] = conditional_residuals(
             model.effects.residual_cov[drug], mine["TPT"].to_numpy(), (mine["dqtcf"] - mine["mean"]).to_numpy(),
-            rows["TPT"].to_numpy())
+            rows["TPT"].to_numpy(), float(offsets.get((randid, drug), 0.0)))
     return shift, sd
 
 

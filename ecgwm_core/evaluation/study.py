@@ -23,7 +23,7 @@ from ..worldmodel.plots import LEAD_NAMES
 from ..worldmodel.representation import measure_beats, r_index
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import data_digest
-from .baselines import CopyForward, LinearCQTc, PopulationMean, ShiftedPopulation
+from .baselines import CopyForward, LinearCQTc, OffsetPopulation, PopulationMean, ShiftedPopulation
 from .cvae import CVAEPredictor
 from .metrics import feature_matrix, frechet_distance, mmd_rbf, waveform_errors
 from .plausibility import check_beat
@@ -61,7 +61,8 @@ def methods(quick: bool = True, observed: bool = False) -> dict[str, Callable[[]
     """Name -> factory of every compared method (the observed-until protocol adds the shifted population)."""
     name = config_name(quick)
     out: dict[str, Callable[[], Predictor]] = {
-        "copy-forward": CopyForward, "population mean": PopulationMean, "linear C-QTc": LinearCQTc}
+        "copy-forward": CopyForward, "population mean": PopulationMean, "linear C-QTc": LinearCQTc,
+        "population + baseline offset": OffsetPopulation}
     if observed:
         out["shifted population"] = ShiftedPopulation
     out["ODE prior only"] = lambda: ODEPriorOnly(get_config(name))

@@ -37,7 +37,7 @@ from ..data.trial import change_from_baseline, subject_changes
 from ..data.vocabulary import COLUMN_TO_INTERVAL
 from ..ode import FIVE_WAVES, DipoleParams, fit_dipole
 from .config import RepresentationConfig
-from .deviation import residual_covariance
+from .deviation import baseline_offsets, residual_covariance
 from .representation import render_beats
 
 EFFECTS = (*CHANGES, "rr_ms")
@@ -56,9 +56,9 @@ class DrugEffects:
         (mean over the training subjects of each subject's change from its pre-dose baseline,
         :func:`ecgwm_core.data.trial.change_from_baseline`).
     pk : {active drug: {"ka_per_h", "ke_per_h", "v_over_f_l", "tlag_h"}}.
-    residual_cov : {EXTRT: hours and covariance of the subjects' ΔQTcF residuals from the
-        population mean} (:func:`.deviation.residual_covariance`): the between-subject spread and how
-        early deviations carry over.
+    residual_cov : {EXTRT: hours, baseline-offset gain and covariance of the subjects' ΔQTcF
+        residuals from the population mean} (:func:`.deviation.residual_covariance`): regression to
+        the mean, the between-subject spread and how early deviations carry over.
     scale : factor on every drug's placebo-corrected effect (1: as fitted; prior-mismatch experiments
         use 0.5-2).
     """
@@ -86,7 +86,7 @@ class DrugEffects:
             if name != "placebo":
                 pk[name] = fit_pk(kept, drug.trial_name).population
         changes = subject_changes(kept, "QTcF")
-        return cls(curves, pk, residual_covariance(changes[changes["TPT"] > 0]))
+        return cls(curves, pk, residual_covariance(changes[changes["TPT"] > 0], baseline_offsets(kept)))
 
     def concentration(self, action: Action) -> float:
         """PK-predicted typical-subject concentration (ng/mL) of ``action`` at its hours (0 for placebo)."""

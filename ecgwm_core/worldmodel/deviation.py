@@ -18,6 +18,17 @@ shrinkage cannot: on the 16 shipped subjects an early offset carries over to
 the rest of the day on placebo, ranolazine and verapamil (the subject's own
 level), much less on dofetilide and quinidine, where early residuals mostly
 reflect how fast the drug was absorbed.
+
+**Regression to the mean.** ΔQTcF is measured from one period's pre-dose
+triplicate, which is the subject's usual QTcF plus that day's deviation. A
+period that starts high tends to come down: on the 16 shipped subjects the
+ΔQTcF residual falls by about half of the period's baseline offset (the
+period's pre-dose QTcF minus the mean of the subject's pre-dose QTcF over its
+periods; pooled slope −0.44 to −0.62 on the four leave-subjects-out training
+sets). Every period's pre-dose rows are pre-dose information, so a forecast may
+use the offset: the residual model is r_t = β·offset + u_t with one pooled β
+(:func:`offset_gain`) and u ~ N(0, Σ), Σ estimated on r − β·offset. A subject
+seen in a single period has offset 0 and no shift.
 """
 from __future__ import annotations
 
@@ -25,29 +36,71 @@ import numpy as np
 import pandas as pd
 from sklearn.covariance import ledoit_wolf
 
+from ..data.trial import BASELINE_HOURS, subject_changes
 
-def residual_covariance(changes: pd.DataFrame) -> dict[str, dict[str, list]]:
-    """Per treatment: the hours and the shrunk covariance (ms²) of the subjects' ΔQTcF residuals.
+
+def baseline_offsets(kept: pd.DataFrame) -> pd.DataFrame:
+    """Each period's pre-dose QTcF minus the subject's mean pre-dose QTcF over its periods.
+
+    Parameters
+    ----------
+    kept : usable rows of an SCR-002 table; only the pre-dose (−0.5 h) ``QTcF`` rows are read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``RANDID``, ``EXTRT`` and ``offset_ms`` (ms; 0 for a subject with a single period).
+    """
+    base = subject_changes(kept[kept["TPT"] == BASELINE_HOURS], "QTcF")
+    offset = base["value"] - base.groupby("RANDID")["value"].transform("mean")
+    return base[["RANDID", "EXTRT"]].assign(offset_ms=offset.to_numpy())
+
+
+def offset_gain(residuals: pd.DataFrame) -> float:
+    """Least-squares slope β (no intercept) of ΔQTcF residuals on the period's baseline offset.
+
+    Parameters
+    ----------
+    residuals : one row per subject, treatment and hour: ``residual`` (ΔQTcF minus the drug × hour
+        mean, ms) and ``offset_ms`` (:func:`baseline_offsets`).
+
+    Returns
+    -------
+    float
+        β (dimensionless); 0 when no offset differs from 0 (every subject seen in one period).
+    """
+    o, r = residuals["offset_ms"].to_numpy(float), residuals["residual"].to_numpy(float)
+    return float(o @ r / (o @ o)) if (o @ o) > 0 else 0.0
+
+
+def residual_covariance(changes: pd.DataFrame, offsets: pd.DataFrame) -> dict[str, dict]:
+    """Per treatment: the hours, the offset gain β and the shrunk covariance (ms²) of the residuals u.
 
     Parameters
     ----------
     changes : post-dose ``RANDID``, ``EXTRT``, ``TPT`` (h) and ``change`` (ΔQTcF, ms) of the training
         subjects (one row per subject, treatment and hour).
+    offsets : :func:`baseline_offsets` of the same subjects (a period missing there has offset 0).
 
     Returns
     -------
     dict
-        ``{EXTRT: {"hours": [h, ...], "cov": [[ms², ...], ...]}}``; a subject missing an hour counts
-        with a zero residual there.
+        ``{EXTRT: {"hours": [h, ...], "offset_gain": β, "cov": [[ms², ...], ...]}}``: β pooled over
+        treatments and hours (:func:`offset_gain`), Σ the Ledoit-Wolf covariance of
+        u = residual − β·offset; a subject missing an hour counts with a zero residual there.
     """
+    rows = changes.merge(offsets, on=["RANDID", "EXTRT"], how="left")
+    rows["offset_ms"] = pd.to_numeric(rows["offset_ms"]).fillna(0.0)
+    rows["residual"] = rows["change"] - rows.groupby(["EXTRT", "TPT"])["change"].transform("mean")
+    beta = offset_gain(rows)
+    rows["u"] = rows["residual"] - beta * rows["offset_ms"]
     out = {}
-    for drug, rows in changes.groupby("EXTRT"):
-        wide = rows.pivot_table(index="RANDID", columns="TPT", values="change")
-        residuals = (wide - wide.mean()).fillna(0.0).to_numpy()
-        if len(residuals) < 2:
+    for drug, part in rows.groupby("EXTRT"):
+        wide = part.pivot_table(index="RANDID", columns="TPT", values="u")
+        if len(wide) < 2:
             raise ValueError(f"{drug}: need at least 2 subjects to estimate the between-subject covariance")
-        cov = ledoit_wolf(residuals, assume_centered=True)[0]
-        out[drug] = {"hours": wide.columns.astype(float).tolist(), "cov": cov.tolist()}
+        cov = ledoit_wolf((wide - wide.mean()).fillna(0.0).to_numpy(), assume_centered=True)[0]
+        out[drug] = {"hours": wide.columns.astype(float).tolist(), "offset_gain": beta, "cov": cov.tolist()}
     return out
 
 
@@ -55,9 +108,10 @@ def _nearest(grid: np.ndarray, hours: np.ndarray) -> np.ndarray:
     return np.abs(grid[None, :] - np.asarray(hours, dtype=float)[:, None]).argmin(1)
 
 
-def conditional_residuals(covariance: dict[str, list], observed_hours: np.ndarray, residual_ms: np.ndarray,
-                          later_hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sd (ms) of a subject's residuals at ``later_hours`` given its residuals at ``observed_hours``.
+def conditional_residuals(covariance: dict, observed_hours: np.ndarray, residual_ms: np.ndarray,
+                          later_hours: np.ndarray, offset_ms: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd (ms) of a subject's residuals at ``later_hours`` given its baseline offset and its
+    residuals at ``observed_hours``.
 
     Parameters
     ----------
@@ -65,20 +119,25 @@ def conditional_residuals(covariance: dict[str, list], observed_hours: np.ndarra
         nearest grid hour).
     observed_hours, residual_ms : (n,) hours and observed − forecast ΔQTcF there (n may be 0).
     later_hours : (m,) hours to forecast.
+    offset_ms : the period's baseline offset (:func:`baseline_offsets`; 0: unknown or one period).
 
     Returns
     -------
     (mean, sd)
-        Two (m,) arrays; with no observations the mean is 0 and the sd the between-subject sd.
+        Two (m,) arrays: mean β·offset + Σ_LE Σ_EE⁻¹ (r_E − β·offset); with no observations the
+        mean is β·offset and the sd the between-subject sd of u.
     """
     grid, cov = np.asarray(covariance["hours"], dtype=float), np.asarray(covariance["cov"], dtype=float)
     later = _nearest(grid, later_hours)
     r = np.asarray(residual_ms, dtype=float)
     if r.shape != np.shape(observed_hours) or not np.isfinite(r).all():
         raise ValueError(f"residuals must be finite and match the observed hours; got {r.shape}")
+    if not np.isfinite(offset_ms):
+        raise ValueError(f"the baseline offset must be finite; got {offset_ms}")
+    shift = covariance["offset_gain"] * float(offset_ms)
     if r.size == 0:
-        return np.zeros(len(later)), np.sqrt(np.diag(cov)[later])
+        return np.full(len(later), shift), np.sqrt(np.diag(cov)[later])
     early = _nearest(grid, observed_hours)
     gain = np.linalg.solve(cov[np.ix_(early, early)], cov[np.ix_(early, later)]).T  # Σ_LE Σ_EE⁻¹
     var = np.diag(cov)[later] - np.einsum("ij,ji->i", gain, cov[np.ix_(early, later)])
-    return gain @ r, np.sqrt(np.maximum(var, 0.0))
+    return shift + gain @ (r - shift), np.sqrt(np.maximum(var, 0.0))

@@ -25,10 +25,14 @@ from .config import WorldModelConfig, config_from_dict
 from .denoiser import Denoiser
 from .diffusion import Schedule, cosine_schedule
 
-FORMAT = "ecgwm-worldmodel-5"
-"""Checkpoint format, also part of every cache key of models and their rollouts: bump it when the code
-that builds training pairs or anchors changes. 5: time-matched anchor effects with a change of RR,
-anchors calibrated with the best gain, the subjects' residual covariance, residual diffusion."""
+FORMAT = "ecgwm-worldmodel-6"
+"""Checkpoint format, also part of every cache key of models and their rollouts: bump it when the
+checkpoint's contents or the code that builds training pairs change. 5: time-matched anchor effects
+with a change of RR, anchors calibrated with the best gain, the subjects' residual covariance, residual
+diffusion. 6: the residual model's baseline-offset gain (regression to the mean)."""
+STAGE_FORMAT = "ecgwm-worldmodel-5"
+"""Version of what precedes the diffusion model (twins, anchors, autoencoder), part of their cache key:
+bump it when that code changes (format 6 changed only the drug effects' residual model)."""
 ACTION_DIM = 2 + len(CHANNELS) + len(FORMULARY)
 """Action features: log1p(predicted concentration), hours/24, channel blocks, drug one-hot."""
 

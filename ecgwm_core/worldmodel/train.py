@@ -27,7 +27,7 @@ from .calibrate import calibrate_anchors
 from .cohort import Cohort, cache_root, twin_cohort
 from .config import WorldModelConfig, get_config
 from .energy import diffusion_loss
-from .model import FORMAT, WorldModel
+from .model import FORMAT, STAGE_FORMAT, WorldModel
 from .representation import render_beats
 
 SAVE_EVERY = 500
@@ -228,7 +228,7 @@ def train_diffusion(model: WorldModel, pairs: Pairs, device: torch.device, seed:
 
 def _stage_key(kept: pd.DataFrame, config: WorldModelConfig) -> str:
     """Cache key of what precedes the diffusion model: data, representation, data and autoencoder configs, seed."""
-    parts = [FORMAT, data_digest(kept), asdict(config.representation), asdict(config.data),
+    parts = [STAGE_FORMAT, data_digest(kept), asdict(config.representation), asdict(config.data),
              asdict(config.autoencoder), config.seed, config.amp]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
