@@ -160,17 +160,23 @@ def test_offset_population_beats_the_population_mean_when_baselines_regress_to_t
 
 
 def test_between_subject_noise_tops_the_rollout_variance_up_to_the_given_spread():
+    """Student-t draws with m − 1 degrees of freedom, scaled so the total variance is sd²·(1 + 1/m)
+    (the t variance (m − 1)/(m − 3) on top), never shrinking rollouts that are already wider."""
     from ecgwm_core.evaluation.simulation import between_subject_noise
 
     rng = np.random.default_rng(0)
-    sd = np.array([8.0, 10.0, 12.0])
-    noise = between_subject_noise(sd, np.zeros((3, 20000)), seed=0)
-    np.testing.assert_allclose(noise.std(1), sd, rtol=0.02)
-    wide = 5.0 * rng.standard_normal((3, 20000))  # rollouts with sd 5: adds sqrt(sd² − 25)
-    np.testing.assert_allclose(between_subject_noise(sd, wide, seed=0).std(1), np.sqrt(sd**2 - wide.var(1)),
-                               rtol=0.02)
-    assert not between_subject_noise(sd, 20.0 * rng.standard_normal((3, 1000)), seed=0).any()  # never shrinks
-    np.testing.assert_array_equal(noise, between_subject_noise(sd, np.zeros((3, 20000)), seed=0))  # seeded
+    sd, m = np.array([8.0, 10.0, 12.0]), 12
+    t_var = (m - 1) / (m - 3)
+    noise = between_subject_noise(sd, np.zeros((3, 200000)), seed=0, n_subjects=m)
+    np.testing.assert_allclose(noise.std(1), sd * np.sqrt((1 + 1 / m) * t_var), rtol=0.02)
+    assert abs(np.mean(np.abs(noise[0]) > 8.0 * np.sqrt(1 + 1 / m) * 2.718) - 0.02) < 0.003  # t_11 tails
+    wide = 5.0 * rng.standard_normal((3, 200000))  # rollouts with sd 5: adds sqrt(sd²(1 + 1/m) − 25)
+    np.testing.assert_allclose(between_subject_noise(sd, wide, seed=0, n_subjects=m).std(1),
+                               np.sqrt((sd**2 * (1 + 1 / m) - wide.var(1)) * t_var), rtol=0.02)
+    assert not between_subject_noise(sd, 20.0 * rng.standard_normal((3, 1000)), seed=0, n_subjects=m).any()
+    np.testing.assert_array_equal(noise, between_subject_noise(sd, np.zeros((3, 200000)), seed=0, n_subjects=m))
+    with pytest.raises(ValueError, match="training subjects"):
+        between_subject_noise(sd, np.zeros((3, 10)), seed=0, n_subjects=2)
 
 
 def test_effect_scale_multiplies_the_priors_interval_changes_only():

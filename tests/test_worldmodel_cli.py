@@ -23,6 +23,7 @@ def checkpoint(tmp_path_factory):
     (["--drug", "dofetilide", "--dose", "500", "grains", "--hours", "2"], "unknown dose unit"),
     (["--drug", "dofetilide", "--dose", "500", "ug", "--hours", "60"], "0-48"),
     (["--drug", "dofetilide", "--dose", "500", "ug", "--hours", "2", "--subject", "999"], "no pre-dose ECG"),
+    (["--drug", "dofetilide", "--dose", "500", "ug", "--hours", "2", "--guidance", "-1"], "--guidance"),
 ])
 def test_rollout_input_errors(checkpoint, tmp_path, capsys, args, message):
     base = ["rollout", "--checkpoint", checkpoint, "--out", str(tmp_path / "r.npz")]

@@ -29,6 +29,8 @@ def _rollout(args: argparse.Namespace) -> int:
         return _fail(f"--hours must be within 0-48 h; got {args.hours}")
     if args.samples < 1:
         return _fail(f"--samples must be >= 1; got {args.samples}")
+    if args.guidance is not None and not args.guidance >= 0:
+        return _fail(f"--guidance must be >= 0; got {args.guidance}")
     try:
         model = WorldModel.load(args.checkpoint)
         kept = load_clinical_table(args.table).kept
@@ -40,7 +42,7 @@ def _rollout(args: argparse.Namespace) -> int:
                      f"subjects: {', '.join(map(str, sorted(kept['RANDID'].unique())))}")
     first_period = rows[rows["EXTRT"] == rows["EXTRT"].iloc[0]]
     baseline = next(iter(period_baselines(model, first_period).values()))
-    result = rollout(model, baseline, [action], args.samples, args.seed)
+    result = rollout(model, baseline, [action], args.samples, args.seed, guidance=args.guidance)
     with atomic_output(out) as temporary:
         result.save(temporary)
     s = result.summary()
@@ -71,6 +73,8 @@ def add_rollout_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hours", type=float, required=True, help="hours since the dose (0-48)")
     p.add_argument("--samples", type=int, default=64, help="rollouts K (default 64)")
     p.add_argument("--seed", type=int, default=0, help="seed of the rollouts")
+    p.add_argument("--guidance", type=float, help="energy guidance s toward the ODE anchor at sampling "
+                                                  "(default: the checkpoint's lambda0 x guidance; 0: none)")
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--plot", help="optional figure of the generated beats (.png)")
     p.set_defaults(run=_rollout)

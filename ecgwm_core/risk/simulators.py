@@ -140,10 +140,10 @@ class WorldModelSimulator:
     ----------
     model : a trained ``WorldModel`` (e.g. ``worldmodel.pretrained("quick")``).
     kept : usable rows of the clinical table holding the subjects to assess.
-    guidance : energy-guidance scale at sampling (0: none).
+    guidance : energy-guidance scale at sampling (default: the model config's; 0: none).
     """
 
-    def __init__(self, model, kept: pd.DataFrame, guidance: float = 0.0) -> None:
+    def __init__(self, model, kept: pd.DataFrame, guidance: float | None = None) -> None:
         self.model, self.kept, self.guidance = model, kept, guidance
         self._baselines: dict[int, object] = {}
 

@@ -123,8 +123,8 @@ def ddim_step(schedule: Schedule, z_t: torch.Tensor, eps_hat: torch.Tensor, t: i
 
 
 def sample(denoiser: Denoiser, schedule: Schedule, shape: tuple[int, ...], generator: torch.Generator,
-           method: str = "ddim", steps: int = 50, eta: float = 1.0, device: torch.device | str = "cpu",
-           guidance: Callable[[torch.Tensor, int], torch.Tensor] | None = None) -> torch.Tensor:
+           method: str = "ddim", steps: int = 50, eta: float = 1.0, device: torch.device | str = "cpu"
+           ) -> torch.Tensor:
     """Draw x0 samples by running a sampler from pure noise.
 
     Parameters
@@ -134,9 +134,6 @@ def sample(denoiser: Denoiser, schedule: Schedule, shape: tuple[int, ...], gener
     shape : (B, D) of the samples.
     generator : seeds the initial noise and every stochastic step (on ``device``).
     method : ``"ddim"`` (``steps`` steps, stochasticity ``eta``) or ``"ddpm"`` (all T ancestral steps).
-    guidance : optional score term g(x̂0, t) (e.g. −∇E of an energy); the noise estimate becomes
-        ε̂ − √(1 − ᾱ_t)·g, as in classifier guidance (Dhariwal & Nichol 2021), which moves x̂0 by
-        (1 − ᾱ_t)/√ᾱ_t · g. See :func:`ecgwm_core.worldmodel.energy.energy_guidance`.
 
     Returns
     -------
@@ -150,8 +147,6 @@ def sample(denoiser: Denoiser, schedule: Schedule, shape: tuple[int, ...], gener
     for i, t in enumerate(order):
         step = torch.full((shape[0],), t, dtype=torch.long, device=device)
         eps = denoiser(z, step)
-        if guidance is not None:
-            eps = eps - math.sqrt(1 - schedule.alpha_bar[t].item()) * guidance(predict_x0(schedule, z, eps, step), t)
         if method == "ddpm":
             z = ddpm_step(schedule, z, eps, t, generator)
         else:

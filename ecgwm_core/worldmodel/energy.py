@@ -74,14 +74,37 @@ def diffusion_loss(eps_model: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     return loss, {"eps": float(plain.detach()), "energy": float(e.detach().mean())}
 
 
-def energy_guidance(anchor: torch.Tensor, scale: float, schedule: Schedule,
-                    weight_schedule: str) -> Callable[[torch.Tensor, int], torch.Tensor]:
-    """Sampling-time guidance g(x̂0, t) = −scale · w(t) · ∇E = 2·scale·w(t)·(anchor − x̂0)/D,
-    for :func:`ecgwm_core.worldmodel.diffusion.sample`."""
-    d = anchor.shape[-1]
+def energy_guidance(x0: torch.Tensor, anchor: torch.Tensor, scale: float, schedule: Schedule,
+                    weight_schedule: str) -> torch.Tensor:
+    """Sampling-time energy guidance: the finished samples take one proximal step of the weighted energy.
 
-    def guide(x0_hat: torch.Tensor, t: int) -> torch.Tensor:
-        w = energy_weight(schedule, torch.tensor([t], device=anchor.device), weight_schedule)
-        return 2 * scale * w * (anchor - x0_hat) / d
+    With s = ``scale`` and w0 = w(0) (the weight at the last, noise-free step),
 
-    return guide
+        prox(x0) = argmin_x ‖x − x0‖² + s·w0·‖x − a‖² = (x0 + s·w0·a) / (1 + s·w0),
+
+    the mean of a product of two Gaussian experts, the generated sample and the anchor (book,
+    theory chapter, eq-th-shrink). Each sample keeps 1/(1 + s·w0) of its distance from the anchor:
+    the spread and any bias of the network's residual shrink by that factor, the direction of
+    every sample is kept. Why at the end and not inside the sampler: after training, the energy's
+    effective pull λ0·w/SNR vanishes as noise falls, so the last steps follow the network alone,
+    whose residual is what transfers worst to subjects never seen; a proximal step inside every
+    sampling step compounds over the steps and collapses the rollouts onto the anchor (measured:
+    ΔQTcF sd 0.5 ms with s = 1 per step, against 6.6 ms unguided).
+
+    Parameters
+    ----------
+    x0 : (B, D) generated samples in x0 coordinates.
+    anchor : (B, D) anchors in the same coordinates (zeros for the residual parameterisation).
+    scale : s ≥ 0 (0 returns ``x0`` unchanged).
+    schedule : the noise schedule.
+    weight_schedule : name of w(t), as in training (``high_noise`` has w0 ≈ 0: no pull).
+
+    Returns
+    -------
+    torch.Tensor
+        (B, D) guided samples.
+    """
+    if not scale >= 0:
+        raise ValueError(f"guidance scale must be >= 0; got {scale}")
+    w0 = float(energy_weight(schedule, torch.zeros(1, dtype=torch.long), weight_schedule)[0])
+    return (x0 + scale * w0 * anchor) / (1 + scale * w0)

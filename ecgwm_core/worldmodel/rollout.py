@@ -124,7 +124,7 @@ def rollout_condition(model: WorldModel, baseline: Baseline, actions: list[Actio
 
 
 def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], samples: int = 64, seed: int = 0,
-            steps: int | None = None, eta: float | None = None, guidance: float = 0.0) -> Rollouts:
+            steps: int | None = None, eta: float | None = None, guidance: float | None = None) -> Rollouts:
     """``samples`` generated post-dose ECGs for each action, decoded and measured.
 
     Parameters
@@ -135,7 +135,8 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     samples : K rollouts per action.
     seed : seeds every random step; the same seed gives the same samples.
     steps, eta : DDIM steps and η (default: the model's config).
-    guidance : energy-guidance scale toward the anchor at sampling (0: none).
+    guidance : energy-guidance scale s: each finished sample takes a proximal step toward its anchor
+        (:func:`~ecgwm_core.worldmodel.energy.energy_guidance`; default: the config's λ0 · guidance; 0: none).
 
     Returns
     -------
@@ -151,10 +152,11 @@ def rollout(model: WorldModel, baseline: Baseline, actions: list[Action], sample
     gen = torch.Generator(device=device).manual_seed(seed)
     cond = cond.repeat_interleave(samples, 0)
     pull = torch.zeros_like(anchor_x0) if cfg.residual else anchor_x0  # the anchor in x0's coordinates
-    guide = energy_guidance(pull, guidance, schedule, cfg.weight_schedule) if guidance > 0 else None
     with torch.no_grad():
         x0 = sample(lambda z, t: model.ema(z, t, cond), schedule, (n, model.dim), gen, "ddim",
-                    steps or cfg.ddim_steps, cfg.eta if eta is None else eta, device, guide)
+                    steps or cfg.ddim_steps, cfg.eta if eta is None else eta, device)
+    x0 = energy_guidance(x0, pull, cfg.sampling_guidance if guidance is None else guidance, schedule,
+                         cfg.weight_schedule)
     change = x0 + anchor_x0 if cfg.residual else x0
     return measured_rollouts(model, baseline, actions, change * model.change_std)
 

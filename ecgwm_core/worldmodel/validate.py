@@ -32,7 +32,7 @@ def period_baselines(model: WorldModel, kept: pd.DataFrame, progress: bool = Fal
 
 
 def heldout_dqtcf(model: WorldModel, kept: pd.DataFrame, subjects: np.ndarray, samples: int = 32,
-                  seed: int = 0, guidance: float = 0.0) -> pd.DataFrame:
+                  seed: int = 0, guidance: float | None = None) -> pd.DataFrame:
     """Generated vs observed ΔQTcF for ``subjects`` (never seen by ``model``).
 
     Returns
