@@ -54,6 +54,24 @@ def test_post_dose_measurements_are_ignored(tmp_path, small):
     assert run(tmp_path, changed)[1] == reference
 
 
+def test_population_offset_uses_the_other_periods_pre_dose_rows_only(tmp_path, small):
+    """The baseline offset reads every period's pre-dose QTcF: raising the placebo period's pre-dose QT
+    moves the placebo forecasts down (β < 0) and the dofetilide ones up; post-dose rows stay ignored."""
+    _, reference = run(tmp_path, small, "--method", "population-offset")
+    emptied = small.copy()
+    emptied.loc[emptied["TPT"] > 0, MEASURED] = np.nan
+    assert run(tmp_path, emptied, "--method", "population-offset")[1] == reference
+    raised = small.copy()
+    raised["QT"] = raised["QT"].astype(float)
+    raised.loc[(raised["TPT"] < 0) & (raised["EXTRT"] == "Placebo"), "QT"] += 20.0
+    code, text = run(tmp_path, raised, "--method", "population-offset")
+    assert code == 0
+    new, old = (pd.read_csv(pd.io.common.StringIO(t)).set_index(["RANDID", "EXTRT", "TPT"])["dqtcf_mean"]
+                for t in (text, reference))
+    moved = (new - old).groupby(level="EXTRT").mean()
+    assert moved["Placebo"] < -2.0 and moved["Dofetilide"] > 2.0, moved
+
+
 def test_observed_until_ignores_only_later_rows(tmp_path, small):
     _, reference = run(tmp_path, small, "--observed-until", "1.5")
     assert pd.read_csv(pd.io.common.StringIO(reference))["TPT"].min() > 1.5

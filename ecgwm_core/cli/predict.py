@@ -23,14 +23,15 @@ def _fail(message: str) -> int:
     return 2
 
 
-METHODS = ("world-model", "population-mean", "shifted-population", "linear-cqtc", "copy-forward")
+METHODS = ("world-model", "population-mean", "population-offset", "shifted-population", "linear-cqtc",
+           "copy-forward")
 """Values of ``--method``; the first is the default."""
 
 
 def _predictor(args: argparse.Namespace):
     """The predictor named by ``--method``, fitted (the baselines on the shipped table)."""
     from ..data import load_clinical_table
-    from ..evaluation.baselines import CopyForward, LinearCQTc, PopulationMean, ShiftedPopulation
+    from ..evaluation.baselines import CopyForward, LinearCQTc, OffsetPopulation, PopulationMean, ShiftedPopulation
     from ..evaluation.simulation import WorldModelPredictor
 
     if args.method == "world-model":
@@ -39,7 +40,8 @@ def _predictor(args: argparse.Namespace):
         from ..worldmodel import pretrained
 
         return WorldModelPredictor(model=pretrained("quick", progress=True), progress=True).fit(None)
-    make = {"population-mean": PopulationMean, "shifted-population": ShiftedPopulation,
+    make = {"population-mean": PopulationMean, "population-offset": OffsetPopulation,
+            "shifted-population": ShiftedPopulation,
             "linear-cqtc": LinearCQTc, "copy-forward": CopyForward}[args.method]
     return make().fit(load_clinical_table().kept)
 
