@@ -51,10 +51,10 @@ def outer_fold(kept: pd.DataFrame, fold: int, train: np.ndarray, test: np.ndarra
     rows, task, truth = heldout(kept, train, test)
     model = fold_model(get_config("quick"), rows)
     default = get_config("quick").diffusion.sampling_guidance
-    return {"fold": fold, **{f"inner s={s:g}": m for s, m in means.items()}, "chosen s": chosen,
-            "outer MAE, chosen s": _mae(model, kept, train, test, chosen, 32, fold),
-            f"outer MAE, default s={default:g}": _mae(model, kept, train, test, default, 32, fold),
-            "outer MAE, population mean": score(PopulationMean().fit(rows).sample(task, 32, fold), truth)["mae_ms"]}
+    return {"fold": fold, **{f"inner, s = {s:g}": m for s, m in means.items()}, "chosen s": chosen,
+            "outer, chosen s": _mae(model, kept, train, test, chosen, 32, fold),
+            f"outer, default s = {default:g}": _mae(model, kept, train, test, default, 32, fold),
+            "outer, population mean": score(PopulationMean().fit(rows).sample(task, 32, fold), truth)["mae_ms"]}
 
 
 def main() -> None:
@@ -65,15 +65,15 @@ def main() -> None:
     start = time.perf_counter()
     kept = load_clinical_table(None).kept
     table = pd.DataFrame([outer_fold(kept, f, tr, te) for f, (tr, te) in enumerate(subject_folds(kept, k=4, seed=0))])
-    mean = table.drop(columns="fold").mean().rename("mean")
-    shown = pd.concat([table.set_index("fold"), mean.to_frame().T]).round(2)
+    table = table.set_index(table["fold"].map(lambda f: f"fold {f}")).drop(columns="fold")
+    shown = pd.concat([table, table.mean().rename("mean").to_frame().T]).T.round(2)  # one column per fold
     text = "\n".join([
         "# Nested choice of the sampling-time guidance strength (quick configuration)", "",
         f"Measured by `benchmarks/nested_guidance.py` on {platform.machine()} in "
         f"{(time.perf_counter() - start) / 60:.1f} min (trained models and rollouts are read from the cache "
-        "when present; about an hour on 2 cores without). Pre-dose ΔQTcF MAE (ms): inner columns are the mean "
+        "when present; about an hour on 2 cores without). Pre-dose ΔQTcF MAE (ms): inner rows are the mean "
         "over 3 inner leave-subjects-out folds of each outer fold's training subjects (K = 16); outer "
-        "columns are the outer fold's held-out subjects (K = 32).", "",
+        "rows are the outer fold's held-out subjects (K = 32).", "",
         shown.to_markdown(), ""])
     print(text)
     if args.out:
