@@ -33,8 +33,9 @@ def main() -> None:
     scores = results(load_clinical_table(None).kept, quick=True, n_samples=args.samples, all_folds=True)
     lines = [f"# ΔQTcF forecasts over 4 leave-subjects-out folds (quick configuration, K = {args.samples})", "",
              f"Measured by `benchmarks/eval_folds.py` on {platform.machine()} in "
-             f"{(time.perf_counter() - start) / 60:.1f} min; mean ± sd over the 4 folds, held-out subjects "
-             "only; MAE and CRPS in ms.", ""]
+             f"{(time.perf_counter() - start) / 60:.1f} min (trained models and rollouts are read from the "
+             "cache when present; about 11 min on 2 cores without); mean ± sd over the 4 folds, held-out "
+             "subjects only; MAE and CRPS in ms.", ""]
     for protocol in ("pre-dose", f"observed until {OBSERVED_UNTIL_H:g} h"):
         lines += [f"**{protocol.capitalize()}**", "", forecast_table(scores, protocol).to_markdown(), ""]
     text = "\n".join(lines)
