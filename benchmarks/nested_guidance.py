@@ -33,8 +33,7 @@ CANDIDATES = (0.0, 0.5, 1.0, 2.0, 4.0)
 """Guidance strengths s compared (λ0 = 1, so s = guidance)."""
 
 
-def _mae(model, kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, s: float, k: int, seed: int) -> float:
-    _, task, truth = heldout(kept, train, test)
+def _mae(model, task, truth: np.ndarray, s: float, k: int, seed: int) -> float:
     return score(WorldModelPredictor(model=model, guidance=s).fit(None).sample(task, k, seed), truth)["mae_ms"]
 
 
@@ -43,17 +42,18 @@ def outer_fold(kept: pd.DataFrame, fold: int, train: np.ndarray, test: np.ndarra
     inner = {s: [] for s in CANDIDATES}
     training = kept[kept["RANDID"].isin(train)]
     for i, (tr, va) in enumerate(subject_folds(training, k=3, seed=0)):
-        model = fold_model(get_config("quick"), kept[kept["RANDID"].isin(tr)])
+        rows, task, truth = heldout(kept, tr, va)
+        model = fold_model(get_config("quick"), rows)
         for s in CANDIDATES:
-            inner[s].append(_mae(model, kept, tr, va, s, 16, i))
+            inner[s].append(_mae(model, task, truth, s, 16, i))
     means = {s: float(np.mean(v)) for s, v in inner.items()}
     chosen = min(means, key=means.get)
     rows, task, truth = heldout(kept, train, test)
     model = fold_model(get_config("quick"), rows)
     default = get_config("quick").diffusion.sampling_guidance
     return {"fold": fold, **{f"inner, s = {s:g}": m for s, m in means.items()}, "chosen s": chosen,
-            "outer, chosen s": _mae(model, kept, train, test, chosen, 32, fold),
-            f"outer, default s = {default:g}": _mae(model, kept, train, test, default, 32, fold),
+            "outer, chosen s": _mae(model, task, truth, chosen, 32, fold),
+            f"outer, default s = {default:g}": _mae(model, task, truth, default, 32, fold),
             "outer, population mean": score(PopulationMean().fit(rows).sample(task, 32, fold), truth)["mae_ms"]}
 
 

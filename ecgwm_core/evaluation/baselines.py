@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..actions import concentration_slope
-from ..worldmodel.deviation import baseline_offsets, offset_gain
+from ..worldmodel.deviation import baseline_offsets, offset_gain, offset_residuals, offsets_of
 from .protocols import KEY, PredictionTask, observed_dqtcf
 
 
@@ -91,17 +91,14 @@ class OffsetPopulation:
     def fit(self, kept: pd.DataFrame) -> "OffsetPopulation":
         """Fit the population curve and the pooled slope β of its residuals on the baseline offset."""
         self.population.fit(kept)
-        seen = _post_dose_changes(kept)
-        seen = seen.assign(residual=seen["dqtcf"] - _nearest(self.population.table_, seen)["mean"].to_numpy())
-        self.gain_ = offset_gain(seen.merge(baseline_offsets(kept), on=["RANDID", "EXTRT"], how="left")
-                                 .fillna({"offset_ms": 0.0}))
+        changes = _post_dose_changes(kept).rename(columns={"dqtcf": "change"})
+        self.gain_ = offset_gain(offset_residuals(changes, baseline_offsets(kept)))
         return self
 
     def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
         """(queries, n_samples) ΔQTcF samples in ms."""
         loc = self.population.location(task)
-        offset = task.queries[["RANDID", "EXTRT"]].merge(baseline_offsets(task.context), on=["RANDID", "EXTRT"],
-                                                        how="left")["offset_ms"].fillna(0.0).to_numpy()
+        offset = offsets_of(task.queries, baseline_offsets(task.context))
         return _student_t(loc["mean"].to_numpy() + self.gain_ * offset, loc["std"].to_numpy(),
                           loc["count"].to_numpy(), n_samples, seed)
 

@@ -52,7 +52,7 @@ from ..data.trial import BASELINE_HOURS
 from ..worldmodel import Baseline, Rollouts, WorldModel, WorldModelConfig, get_config, measured_rollouts, rollout
 from ..worldmodel.anchors import trial_action
 from ..worldmodel.cohort import cache_root
-from ..worldmodel.deviation import baseline_offsets, conditional_residuals
+from ..worldmodel.deviation import baseline_offsets, conditional_residuals, offsets_of
 from ..worldmodel.model import FORMAT
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import cached_model, data_digest
@@ -222,13 +222,13 @@ def subject_deviation(model: WorldModel, task: PredictionTask, keys: pd.DataFram
     count = np.isfinite(samples).sum(1)  # a point without any plausible rollout has no mean: left out
     means = keys.assign(mean=np.nansum(samples, axis=1) / np.maximum(count, 1))[count > 0]
     seen = seen[seen["TPT"] > 0].merge(means, on=KEY, how="inner")
-    offsets = baseline_offsets(task.context).set_index(["RANDID", "EXTRT"])["offset_ms"]
+    offsets = offsets_of(keys, baseline_offsets(task.context))
     shift, sd = np.zeros(len(keys)), np.zeros(len(keys))
     for (randid, drug), rows in keys.groupby(["RANDID", "EXTRT"], sort=False):
         mine = seen[(seen["RANDID"] == randid) & (seen["EXTRT"] == drug)]
         shift[rows.index], sd[rows.index] = conditional_residuals(
             model.effects.residual_cov[drug], mine["TPT"].to_numpy(), (mine["dqtcf"] - mine["mean"]).to_numpy(),
-            rows["TPT"].to_numpy(), float(offsets.get((randid, drug), 0.0)))
+            rows["TPT"].to_numpy(), float(offsets[rows.index[0]]))
     return shift, sd
 
 

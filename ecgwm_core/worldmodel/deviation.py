@@ -56,13 +56,28 @@ def baseline_offsets(kept: pd.DataFrame) -> pd.DataFrame:
     return base[["RANDID", "EXTRT"]].assign(offset_ms=offset.to_numpy())
 
 
+def offsets_of(keys: pd.DataFrame, offsets: pd.DataFrame) -> np.ndarray:
+    """(n,) baseline offset (ms) of each row of ``keys`` (``RANDID``, ``EXTRT``, ...) from
+    :func:`baseline_offsets` output; 0 where the period has none."""
+    merged = keys[["RANDID", "EXTRT"]].merge(offsets, on=["RANDID", "EXTRT"], how="left")
+    return pd.to_numeric(merged["offset_ms"]).fillna(0.0).to_numpy()
+
+
+def offset_residuals(changes: pd.DataFrame, offsets: pd.DataFrame) -> pd.DataFrame:
+    """``changes`` (``RANDID``, ``EXTRT``, ``TPT``, ``change`` in ms) with ``residual`` (the change minus
+    its drug × hour mean) and ``offset_ms`` (:func:`offsets_of`) added."""
+    return changes.assign(
+        residual=changes["change"] - changes.groupby(["EXTRT", "TPT"])["change"].transform("mean"),
+        offset_ms=offsets_of(changes, offsets))
+
+
 def offset_gain(residuals: pd.DataFrame) -> float:
     """Least-squares slope β (no intercept) of ΔQTcF residuals on the period's baseline offset.
 
     Parameters
     ----------
-    residuals : one row per subject, treatment and hour: ``residual`` (ΔQTcF minus the drug × hour
-        mean, ms) and ``offset_ms`` (:func:`baseline_offsets`).
+    residuals : one row per subject, treatment and hour with ``residual`` (ms) and ``offset_ms``
+        (:func:`offset_residuals`).
 
     Returns
     -------
@@ -89,9 +104,7 @@ def residual_covariance(changes: pd.DataFrame, offsets: pd.DataFrame) -> dict[st
         treatments and hours (:func:`offset_gain`), Σ the Ledoit-Wolf covariance of
         u = residual − β·offset; a subject missing an hour counts with a zero residual there.
     """
-    rows = changes.merge(offsets, on=["RANDID", "EXTRT"], how="left")
-    rows["offset_ms"] = pd.to_numeric(rows["offset_ms"]).fillna(0.0)
-    rows["residual"] = rows["change"] - rows.groupby(["EXTRT", "TPT"])["change"].transform("mean")
+    rows = offset_residuals(changes, offsets)
     beta = offset_gain(rows)
     rows["u"] = rows["residual"] - beta * rows["offset_ms"]
     out = {}
