@@ -69,6 +69,13 @@ def test_observed_until_shift_is_the_gaussian_conditional_of_the_later_residuals
     n_e = len(e) - 1
     expected = -np.linalg.solve(lam[n_e:, n_e:], lam[n_e:, :n_e] @ r[1:])
     np.testing.assert_allclose(out[:, 0], expected, atol=1e-9)
+    # the point forecast: the mean of the shifted rollouts, whatever the between-subject noise
+    d.dqtcf[:] = rng.normal(5.0, 2.0, d.dqtcf.shape)
+    predictor = WorldModelPredictor(model=model)
+    predictor.draws = lambda task, n_samples, seed: d
+    shifted = WorldModelPredictor(model=model, between_subject=False).forecast(task, d, seed=0)
+    np.testing.assert_allclose(predictor.point(task, 6, 0), shifted.mean(1), atol=1e-12)
+    assert np.ptp(shifted.mean(1) - d.dqtcf[later].mean(1)) > 0.1  # the shift differs by hour
 
 
 def test_residual_covariance_learns_how_much_an_early_offset_carries_over():
@@ -95,11 +102,13 @@ def test_residual_covariance_learns_how_much_an_early_offset_carries_over():
         conditional_residuals(cov, np.array([0.5]), np.array([np.nan]), np.array([2.0]))
 
 
-def _crossover(n_subjects: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+def _crossover(n_subjects: int, seed: int, rr_gain: float = 0.0) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows of a 5-period crossover (QTcF triplicates at −0.5 h and 1-4 h) where each period's
     pre-dose QTcF is the subject's usual QTcF plus a day deviation d ~ N(0, 6²) that the post-dose
-    rows do not share, and the (n, 5) deviations d."""
+    rows do not share, and the (n, 5) deviations d. Each row also has an ``RR`` (ms) around the
+    subject's usual RR, 1000 + 150·z; drug j's effect, 10·j ms, is scaled by (1 + ``rr_gain``·z)."""
     rng = np.random.default_rng(seed)
+    z = np.random.default_rng(seed + 1000).standard_normal(n_subjects)  # own stream: QTcF draws unchanged
     drugs = ["Placebo", "Dofetilide", "Quinidine Sulph", "Ranolazine", "Verapamil HCL"]
     day = 6.0 * rng.standard_normal((n_subjects, len(drugs)))
     rows = []
@@ -107,9 +116,10 @@ def _crossover(n_subjects: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         usual = 400.0 + 15.0 * rng.standard_normal()
         for j, drug in enumerate(drugs):
             for h in (-0.5, 1.0, 2.0, 3.0, 4.0):
-                level = usual + (day[i, j] if h < 0 else 10.0 * j * (h > 0))
+                level = usual + (day[i, j] if h < 0 else 10.0 * j * (h > 0) * (1 + rr_gain * z[i]))
                 rows += [{"RANDID": i, "EXTRT": drug, "TPT": h, "conc_ng_ml": np.nan,
-                          "QTcF": level + 4.0 * rng.standard_normal()} for _ in range(3)]
+                          "QTcF": level + 4.0 * rng.standard_normal(), "RR": 1000.0 + 150.0 * z[i] + 20.0 * k}
+                         for k in (-1, 0, 1)]
     return pd.DataFrame(rows), day
 
 
@@ -157,6 +167,31 @@ def test_offset_population_beats_the_population_mean_when_baselines_regress_to_t
     with_offset = score(offset.sample(task, 64, seed=0), truth)["mae_ms"]
     without = score(PopulationMean().fit(train).sample(task, 64, seed=0), truth)["mae_ms"]
     assert with_offset < 0.8 * without, (with_offset, without)  # day deviations of sd 6 ms removed
+
+
+def test_pre_dose_features_find_a_response_that_scales_with_the_baseline_rr_and_shrink_to_none():
+    from ecgwm_core.evaluation.baselines import OffsetPopulation, PreDoseFeatures
+
+    def maes(rr_gain: float, ridge: float) -> tuple[float, float]:
+        kept, _ = _crossover(120, seed=4, rr_gain=rr_gain)
+        kept = kept.assign(EXDOSE=1.0, EXDOSU="mg")
+        train, test = kept[kept["RANDID"] < 80], kept[kept["RANDID"] >= 80]
+        task = prediction_task(test)
+        truth = task.queries[KEY].merge(observed_dqtcf(test), on=KEY, how="left")["dqtcf"].to_numpy()
+        features = PreDoseFeatures(features=("RR",), ridge=ridge).fit(train)
+        mae = np.abs(features.point(task) - truth).mean()
+        draws = features.sample(task, 4000, seed=0)  # centred on the point forecast
+        assert np.abs(draws.mean(1) - features.point(task)).max() < 1.5
+        return mae, np.abs(OffsetPopulation().fit(train).point(task) - truth).mean()
+
+    with_rr, offset_only = maes(rr_gain=0.5, ridge=1.0)  # Quinidine: 30·(1 + 0.5 z) ms, sd 15 ms across subjects
+    assert with_rr < 0.7 * offset_only, (with_rr, offset_only)
+    unrelated, offset_only = maes(rr_gain=0.0, ridge=10.0)
+    assert abs(unrelated - offset_only) < 0.05 * offset_only, (unrelated, offset_only)
+    with pytest.raises(ValueError, match="no column"):
+        PreDoseFeatures(features=("QTcX",)).fit(_crossover(6, seed=0)[0].assign(EXDOSE=1.0, EXDOSU="mg"))
+    with pytest.raises(ValueError, match="ridge"):
+        PreDoseFeatures(ridge=-1.0)
 
 
 def test_between_subject_noise_tops_the_rollout_variance_up_to_the_given_spread():

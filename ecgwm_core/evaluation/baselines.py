@@ -20,6 +20,11 @@ interval accounts for between-subject spread and for estimating m.
   its periods; regression to the mean, :mod:`ecgwm_core.worldmodel.deviation`),
   β fitted on the training subjects: what the world model's offset term is
   worth without any ECG model.
+- :class:`PreDoseFeatures`: population + baseline offset, plus a ridge
+  regression, per drug, of the training subjects' mean residual on their
+  standardised pre-dose ECG measurements (:data:`PRE_DOSE_FEATURES`): whether
+  anything measured on the pre-dose ECG predicts how strongly a subject
+  responds (:mod:`ecgwm_core.evaluation.predictability`).
 - :class:`ShiftedPopulation`: for the observed-until protocol, the population
   curve shifted by ``shrinkage`` (½) × the subject's mean offset from it over
   the time points it has observed after the dose.
@@ -30,8 +35,13 @@ import numpy as np
 import pandas as pd
 
 from ..actions import concentration_slope
+from ..data.trial import BASELINE_HOURS
 from ..worldmodel.deviation import baseline_offsets, offset_gain, offset_residuals, offsets_of
 from .protocols import KEY, PredictionTask, observed_dqtcf
+
+
+PRE_DOSE_FEATURES = ("RR", "PR", "QRS", "QTcF", "JTPEAK", "TPEAKTEND", "Twave_amplitude")
+"""Pre-dose measurements :class:`PreDoseFeatures` regresses on (intervals in ms, T amplitude in µV)."""
 
 
 def _student_t(location: np.ndarray, sd: np.ndarray, n: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
@@ -95,12 +105,79 @@ class OffsetPopulation:
         self.gain_ = offset_gain(offset_residuals(changes, baseline_offsets(kept)))
         return self
 
+    def point(self, task: PredictionTask) -> np.ndarray:
+        """(queries,) point forecasts (ms): the population mean plus β × the period's baseline offset."""
+        offset = offsets_of(task.queries, baseline_offsets(task.context))
+        return self.population.location(task)["mean"].to_numpy() + self.gain_ * offset
+
     def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
         """(queries, n_samples) ΔQTcF samples in ms."""
         loc = self.population.location(task)
-        offset = offsets_of(task.queries, baseline_offsets(task.context))
-        return _student_t(loc["mean"].to_numpy() + self.gain_ * offset, loc["std"].to_numpy(),
-                          loc["count"].to_numpy(), n_samples, seed)
+        return _student_t(self.point(task), loc["std"].to_numpy(), loc["count"].to_numpy(), n_samples, seed)
+
+
+def subject_features(kept: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
+    """Per ``RANDID``: the mean of each of ``features`` over the subject's pre-dose rows of all periods."""
+    missing = sorted(set(features) - set(kept.columns))
+    if missing:
+        raise ValueError(f"the table has no column(s) {', '.join(missing)}; choose features among its columns")
+    return kept[kept["TPT"] == BASELINE_HOURS].groupby("RANDID")[list(features)].mean()
+
+
+class PreDoseFeatures:
+    """Population + baseline offset + a per-drug ridge regression on the subject's pre-dose measurements.
+
+    Parameters
+    ----------
+    features : columns of the table averaged over the subject's pre-dose rows (all periods), then
+        standardised by the training subjects' mean and sd.
+    ridge : ridge penalty λ ≥ 0 on the standardised slopes (in units of subjects: with 12 training
+        subjects, λ = 12 halves a slope whose feature is uncorrelated with the others).
+    """
+
+    name = "population + offset + pre-dose ECG"
+
+    def __init__(self, features: tuple[str, ...] = PRE_DOSE_FEATURES, ridge: float = 10.0) -> None:
+        if not features:
+            raise ValueError("give at least one feature column")
+        if not (np.isfinite(ridge) and ridge >= 0):
+            raise ValueError(f"ridge must be a finite number >= 0; got {ridge}")
+        self.features, self.ridge = tuple(features), float(ridge)
+        self.offset = OffsetPopulation()
+
+    def fit(self, kept: pd.DataFrame) -> "PreDoseFeatures":
+        """Fit population + offset, then per drug the slopes of each subject's mean residual on its features."""
+        self.offset.fit(kept)
+        changes = _post_dose_changes(kept)
+        population = self.offset.population.table_["mean"]
+        fitted = population.reindex(pd.MultiIndex.from_frame(changes[["EXTRT", "TPT"]])).to_numpy()
+        fitted = fitted + self.offset.gain_ * offsets_of(changes, baseline_offsets(kept))
+        residual = changes.assign(residual=changes["dqtcf"].to_numpy() - fitted)
+        per_subject = residual.groupby(["EXTRT", "RANDID"])["residual"].mean()
+        feats = subject_features(kept, self.features)
+        self.mean_, self.sd_ = feats.mean(), feats.std(ddof=1).replace(0.0, 1.0).fillna(1.0)
+        self.slopes_ = {}
+        for drug, y in per_subject.groupby(level="EXTRT"):
+            x = self._standardised(feats.reindex(y.index.get_level_values("RANDID")))
+            y = y.to_numpy() - y.mean()
+            self.slopes_[drug] = np.linalg.solve(x.T @ x + self.ridge * np.eye(len(self.features)), x.T @ y)
+        return self
+
+    def _standardised(self, feats: pd.DataFrame) -> np.ndarray:
+        """(n, features) standardised values, 0 (the training mean) where a value is missing."""
+        return ((feats - self.mean_) / self.sd_).fillna(0.0).to_numpy(float)
+
+    def point(self, task: PredictionTask) -> np.ndarray:
+        """(queries,) point forecasts (ms): population + offset + the drug's slopes · standardised features."""
+        q = task.queries
+        x = self._standardised(subject_features(task.context, self.features).reindex(q["RANDID"]))
+        slopes = np.stack([self.slopes_.get(d, np.zeros(len(self.features))) for d in q["EXTRT"]])
+        return self.offset.point(task) + (x * slopes).sum(1)
+
+    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries, n_samples) ΔQTcF samples in ms."""
+        loc = self.offset.population.location(task)
+        return _student_t(self.point(task), loc["std"].to_numpy(), loc["count"].to_numpy(), n_samples, seed)
 
 
 class CopyForward:

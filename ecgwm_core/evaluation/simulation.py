@@ -298,13 +298,29 @@ class WorldModelPredictor:
 
     def forecast(self, task: PredictionTask, d: Draws, seed: int) -> np.ndarray:
         """(queries, K) ΔQTcF samples (ms) from draws ``d`` of ``task`` (any first K columns of them)."""
-        samples = plausible_samples(d.dqtcf, d.plausible, seed)
-        shift, sd = subject_deviation(self.model, task, d.keys, samples)
-        samples = samples + shift[:, None]
+        samples, sd = self._shifted(task, d, seed)
         if self.between_subject:
             samples = samples + between_subject_noise(sd, samples, seed, len(self.model.meta["subjects"]))
-        rows = d.keys.reset_index().merge(task.queries[KEY], on=KEY, how="right")["index"].to_numpy()
-        return samples[rows]
+        return samples[_query_rows(task, d)]
+
+    def point(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
+        """(queries,) point forecasts (ms): the mean of the plausible rollouts plus the subject-deviation
+        shift, without the between-subject noise (NaN where no rollout was plausible)."""
+        d = self.draws(task, n_samples, seed)
+        samples = self._shifted(task, d, seed)[0][_query_rows(task, d)]
+        count = np.isfinite(samples).sum(1)
+        return np.where(count > 0, np.nansum(samples, axis=1) / np.maximum(count, 1), np.nan)
+
+    def _shifted(self, task: PredictionTask, d: Draws, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(points, K) plausible rollouts shifted by the subject deviation, and (points,) its sd (ms)."""
+        samples = plausible_samples(d.dqtcf, d.plausible, seed)
+        shift, sd = subject_deviation(self.model, task, d.keys, samples)
+        return samples + shift[:, None], sd
+
+
+def _query_rows(task: PredictionTask, d: Draws) -> np.ndarray:
+    """Index into ``d.keys`` of each of the task's queries."""
+    return d.keys.reset_index().merge(task.queries[KEY], on=KEY, how="right")["index"].to_numpy()
 
 
 class ODEPriorOnly(WorldModelPredictor):

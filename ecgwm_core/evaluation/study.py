@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -23,10 +24,11 @@ from ..worldmodel.plots import LEAD_NAMES
 from ..worldmodel.representation import measure_beats, r_index
 from ..worldmodel.rollout import anchor_changes
 from ..worldmodel.train import data_digest
-from .baselines import CopyForward, LinearCQTc, OffsetPopulation, PopulationMean, ShiftedPopulation
+from .baselines import CopyForward, LinearCQTc, OffsetPopulation, PopulationMean, PreDoseFeatures, ShiftedPopulation
 from .cvae import CVAEPredictor
 from .metrics import feature_matrix, frechet_distance, mmd_rbf, waveform_errors
 from .plausibility import check_beat
+from .predictability import response_signal
 from .protocols import KEY, Predictor, leave_subjects_out, observed_dqtcf, prediction_task, score, summarise_folds
 from .simulation import ODEPriorOnly, WorldModelPredictor, fingerprint, plausible_samples, task_baselines
 
@@ -109,6 +111,37 @@ def ablation(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray,
         rows.append({"variant": name, **score(samples, truth), "spread_ms": float(np.nanmean(spread)),
                      "implausible": float(1 - d.plausible.mean())})
     return pd.DataFrame(rows)
+
+
+def response_signals(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, quick: bool = True,
+                     n_samples: int = 32, seed: int = 0, ridges: tuple[float, ...] = (10.0,)) -> pd.DataFrame:
+    """What each pre-dose-conditioned method knows about a held-out subject beyond population + baseline offset.
+
+    Pre-dose protocol on one split: the point forecasts of the world model (mean of K rollouts plus the
+    offset shift), the ODE prior alone and :class:`~.baselines.PreDoseFeatures` at each ridge penalty,
+    each compared with :class:`~.baselines.OffsetPopulation` by
+    :func:`~ecgwm_core.evaluation.predictability.response_signal`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method: ``method`` and the fields of
+        :class:`~ecgwm_core.evaluation.predictability.ResponseSignal` (points without a plausible
+        rollout are left out).
+    """
+    rows_train, task, truth = heldout(kept, train, test)
+    reference = OffsetPopulation().fit(rows_train).point(task)
+    config = get_config(config_name(quick))
+    candidates = {"world model": WorldModelPredictor(config).fit(rows_train).point(task, n_samples, seed),
+                  "ODE prior only": ODEPriorOnly(config).fit(rows_train).point(task, n_samples, seed),
+                  **{f"pre-dose ECG features, ridge {r:g}": PreDoseFeatures(ridge=r).fit(rows_train).point(task)
+                     for r in ridges}}
+    out = []
+    for method, forecast in candidates.items():
+        ok = np.isfinite(forecast)
+        keys = task.queries.loc[ok, KEY].reset_index(drop=True)
+        out.append({"method": method, **asdict(response_signal(truth[ok], reference[ok], forecast[ok], keys))})
+    return pd.DataFrame(out)
 
 
 def k_ablation(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, predictor: WorldModelPredictor,
