@@ -194,6 +194,29 @@ def test_pre_dose_features_find_a_response_that_scales_with_the_baseline_rr_and_
         PreDoseFeatures(ridge=-1.0)
 
 
+def test_antithetic_draws_are_student_t_and_centre_each_forecast_on_its_point():
+    from scipy import stats
+
+    from ecgwm_core.evaluation.baselines import OffsetPopulation, antithetic_t
+    from ecgwm_core.evaluation.simulation import between_subject_noise
+
+    draws = antithetic_t(np.random.default_rng(0), 11, (3, 100000))
+    np.testing.assert_allclose(draws.sum(1), 0.0, atol=1e-8)
+    assert stats.kstest(draws[0, :50000], stats.t(11).cdf).pvalue > 0.01  # each half: independent t_11
+    odd = antithetic_t(np.random.default_rng(0), np.array([[3.0], [30.0]]), (2, 5))  # df per row
+    np.testing.assert_array_equal(odd[:, 3:], -odd[:, :2])
+    kept, _ = _crossover(60, seed=5)
+    kept = kept.assign(EXDOSE=1.0, EXDOSU="mg")
+    task = prediction_task(kept[kept["RANDID"] >= 40])
+    offset = OffsetPopulation().fit(kept[kept["RANDID"] < 40])
+    samples = offset.sample(task, 32, seed=1)
+    np.testing.assert_allclose(samples.mean(1), offset.point(task), atol=1e-9)
+    assert samples.std(1).min() > 2.0  # still a spread around it (the day deviations: sd 6 ms)
+    rollouts = np.random.default_rng(2).normal(10.0, 3.0, (4, 32))
+    noise = between_subject_noise(np.full(4, 12.0), rollouts, seed=0, n_subjects=12)
+    np.testing.assert_allclose((rollouts + noise).mean(1), rollouts.mean(1), atol=1e-9)
+
+
 def test_between_subject_noise_tops_the_rollout_variance_up_to_the_given_spread():
     """Student-t draws with m − 1 degrees of freedom, scaled so the total variance is sd²·(1 + 1/m)
     (the t variance (m − 1)/(m − 3) on top), never shrinking rollouts that are already wider."""

@@ -5,7 +5,10 @@ query of a :class:`~ecgwm_core.evaluation.protocols.PredictionTask`, seeded
 samples of ΔQTcF (ms) from a Student-t predictive distribution
 m + s·√(1 + 1/n)·t_{n−1}: the location m is the method's point prediction, s
 and n the sd and count of the training values it was estimated from, so the
-interval accounts for between-subject spread and for estimating m.
+interval accounts for between-subject spread and for estimating m. The draws
+come in antithetic pairs (:func:`antithetic_t`), so the mean of an even number
+of samples is m itself: the MAE of the sample mean scores the forecast, not
+the noise of K draws.
 
 - :class:`CopyForward`: post = pre, i.e. ΔQTcF = 0, with the spread of all
   training ΔQTcF.
@@ -44,12 +47,26 @@ PRE_DOSE_FEATURES = ("RR", "PR", "QRS", "QTcF", "JTPEAK", "TPEAKTEND", "Twave_am
 """Pre-dose measurements :class:`PreDoseFeatures` regresses on (intervals in ms, T amplitude in µV)."""
 
 
+def antithetic_t(rng: np.random.Generator, df: float | np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(Q, K) Student-t draws in antithetic pairs: column ⌈K/2⌉ + j is minus column j.
+
+    Every draw is t with ``df`` degrees of freedom (a scalar, or (Q, 1) per row), and each row of an
+    even K sums to exactly 0, so a predictive sample's mean is its location. Independent draws
+    would leave noise of sd ≈ scale/√K in that mean, which adds to the MAE of the sample mean:
+    measured on the 4 leave-subjects-out folds at K = 32, 0.2 ms for population + baseline offset
+    and 0.1 ms for the world model.
+    """
+    q, k = shape
+    half = rng.standard_t(df, size=(q, (k + 1) // 2))
+    return np.concatenate([half, -half], axis=1)[:, :k]
+
+
 def _student_t(location: np.ndarray, sd: np.ndarray, n: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
-    """(Q, K) samples of location + sd·√(1 + 1/n)·t_{n−1}."""
+    """(Q, K) samples of location + sd·√(1 + 1/n)·t_{n−1} (antithetic: :func:`antithetic_t`)."""
     if n_samples < 2:
         raise ValueError(f"n_samples must be at least 2; got {n_samples}")
     n = np.maximum(np.asarray(n, dtype=float), 2.0)
-    t = np.random.default_rng(seed).standard_t(n[:, None] - 1, size=(len(n), n_samples))
+    t = antithetic_t(np.random.default_rng(seed), n[:, None] - 1, (len(n), n_samples))
     return location[:, None] + (sd * np.sqrt(1 + 1 / n))[:, None] * t
 
 
