@@ -190,8 +190,46 @@ def test_pre_dose_features_find_a_response_that_scales_with_the_baseline_rr_and_
     assert abs(unrelated - offset_only) < 0.05 * offset_only, (unrelated, offset_only)
     with pytest.raises(ValueError, match="no column"):
         PreDoseFeatures(features=("QTcX",)).fit(_crossover(6, seed=0)[0].assign(EXDOSE=1.0, EXDOSU="mg"))
-    with pytest.raises(ValueError, match="ridge"):
-        PreDoseFeatures(ridge=-1.0)
+    for ridge in (-1.0, 0.0, np.nan):
+        with pytest.raises(ValueError, match="ridge"):
+            PreDoseFeatures(ridge=ridge)
+    with pytest.raises(ValueError, match="tuple of column names"):
+        PreDoseFeatures(features="RR")
+
+
+def test_pre_dose_feature_slopes_match_scikit_learn_ridge_and_shrink_to_the_offset_baseline():
+    from sklearn.linear_model import Ridge
+
+    from ecgwm_core.evaluation.baselines import OffsetPopulation, PreDoseFeatures
+
+    kept, _ = _crossover(30, seed=6, rr_gain=0.5)
+    rng = np.random.default_rng(6)
+    kept = kept.assign(EXDOSE=1.0, EXDOSU="mg", PR=160.0 + 20.0 * rng.standard_normal(len(kept)))
+    train, test = kept[kept["RANDID"] < 20], kept[kept["RANDID"] >= 20]
+    model = PreDoseFeatures(features=("RR", "PR"), ridge=4.0).fit(train)
+    # independent route: per drug, each subject's mean residual from population + offset, regressed by sklearn
+    changes = observed_dqtcf(train)
+    changes = changes[changes["TPT"] > 0]
+    fitted = OffsetPopulation().fit(train).point(prediction_task(train))
+    task_rows = prediction_task(train).queries[KEY].assign(fitted=fitted)
+    residual = changes.merge(task_rows, on=KEY).assign(r=lambda d: d["dqtcf"] - d["fitted"])
+    pre = train[train["TPT"] == -0.5].groupby("RANDID")[["RR", "PR"]].mean()
+    x = ((pre - pre.mean()) / pre.std(ddof=1)).to_numpy()
+    for drug, rows in residual.groupby("EXTRT"):
+        y = rows.groupby("RANDID")["r"].mean().reindex(pre.index).to_numpy()
+        np.testing.assert_allclose(model.slopes_[drug], Ridge(alpha=4.0).fit(x, y).coef_, rtol=1e-6, atol=1e-9)
+    assert model.slopes_["Quinidine Sulph"][0] > 5.0  # the RR-scaled response (30·0.5 ms per sd of RR)
+    task = prediction_task(test)
+    offset = OffsetPopulation().fit(train).point(task)
+    huge = PreDoseFeatures(features=("RR", "PR"), ridge=1e9).fit(train).point(task)
+    np.testing.assert_allclose(huge, offset, atol=1e-4)  # all shrunk away: the offset baseline
+    blank = test.assign(RR=np.where(test["RANDID"] == 20, np.nan, test["RR"]),
+                        PR=np.where(test["RANDID"] == 20, np.nan, test["PR"]))
+    gap = prediction_task(blank)
+    mine = gap.queries["RANDID"].to_numpy() == 20
+    point = model.point(gap)
+    np.testing.assert_allclose(point[mine], OffsetPopulation().fit(train).point(gap)[mine])  # no features: none used
+    assert np.abs(point[~mine] - offset[~mine]).max() > 1.0
 
 
 def test_antithetic_draws_are_student_t_and_centre_each_forecast_on_its_point():

@@ -146,19 +146,23 @@ class PreDoseFeatures:
 
     Parameters
     ----------
-    features : columns of the table averaged over the subject's pre-dose rows (all periods), then
-        standardised by the training subjects' mean and sd.
-    ridge : ridge penalty λ ≥ 0 on the standardised slopes (in units of subjects: with 12 training
-        subjects, λ = 12 halves a slope whose feature is uncorrelated with the others).
+    features : columns of the table averaged over the subject's pre-dose rows (all periods, as the
+        baseline offset uses them), then standardised by the training subjects' mean and sd.
+    ridge : ridge penalty λ > 0 on the standardised slopes (in units of subjects: with m training
+        subjects, λ = m − 1 halves a slope whose feature is uncorrelated with the others).
+
+    The model is one shift per subject and drug, the same at every hour: a response that scales
+    with the drug's time course is fitted by its average over the day.
     """
 
     name = "population + offset + pre-dose ECG"
 
     def __init__(self, features: tuple[str, ...] = PRE_DOSE_FEATURES, ridge: float = 10.0) -> None:
-        if not features:
-            raise ValueError("give at least one feature column")
-        if not (np.isfinite(ridge) and ridge >= 0):
-            raise ValueError(f"ridge must be a finite number >= 0; got {ridge}")
+        if isinstance(features, str) or not features:
+            raise ValueError(f"features must be a non-empty tuple of column names, e.g. ('RR',); got {features!r}")
+        if not (np.isfinite(ridge) and ridge > 0):
+            raise ValueError(f"ridge must be a finite number > 0 (it keeps constant or collinear features "
+                             f"solvable); got {ridge}")
         self.features, self.ridge = tuple(features), float(ridge)
         self.offset = OffsetPopulation()
 

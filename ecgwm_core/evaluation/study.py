@@ -126,8 +126,8 @@ def response_signals(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, qu
     -------
     pandas.DataFrame
         One row per method: ``method`` and the fields of
-        :class:`~ecgwm_core.evaluation.predictability.ResponseSignal` (points without a plausible
-        rollout are left out).
+        :class:`~ecgwm_core.evaluation.predictability.ResponseSignal`, all on the same points (those
+        where some method has no forecast, e.g. no plausible rollout, are left out for every method).
     """
     rows_train, task, truth = heldout(kept, train, test)
     reference = OffsetPopulation().fit(rows_train).point(task)
@@ -136,12 +136,10 @@ def response_signals(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, qu
                   "ODE prior only": ODEPriorOnly(config).fit(rows_train).point(task, n_samples, seed),
                   **{f"pre-dose ECG features, ridge {r:g}": PreDoseFeatures(ridge=r).fit(rows_train).point(task)
                      for r in ridges}}
-    out = []
-    for method, forecast in candidates.items():
-        ok = np.isfinite(forecast)
-        keys = task.queries.loc[ok, KEY].reset_index(drop=True)
-        out.append({"method": method, **asdict(response_signal(truth[ok], reference[ok], forecast[ok], keys))})
-    return pd.DataFrame(out)
+    ok = np.logical_and.reduce([np.isfinite(f) for f in candidates.values()])  # one set of points for all
+    keys = task.queries.loc[ok, KEY].reset_index(drop=True)
+    return pd.DataFrame([{"method": method, **asdict(response_signal(truth[ok], reference[ok], forecast[ok], keys))}
+                         for method, forecast in candidates.items()])
 
 
 def k_ablation(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, predictor: WorldModelPredictor,
