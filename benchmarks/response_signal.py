@@ -94,7 +94,7 @@ def main() -> None:
         "misses, within drug × time points (a slope above ½ is needed for the part to help). Subject part "
         "only: the baseline plus that part, i.e. the method with its level replaced by the baseline's. "
         "Level: the method's mean difference from the baseline.", "",
-        pd.DataFrame(methods).set_index("method").fillna("").to_markdown(), "",
+        pd.DataFrame(methods).set_index("method").fillna("").to_markdown(disable_numparse=True), "",
         "Per fold: how far the held-out subjects sit from the baseline, how much of its miss is a consistent "
         f"subject × treatment deviation, and the sd of r that random parts give ({CHANCE_DRAWS} draws, one "
         "value per subject × treatment).", "",
