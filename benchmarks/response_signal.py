@@ -10,8 +10,10 @@ best baseline, population + baseline offset, by
 what the baseline misses is a consistent subject × treatment deviation
 (:func:`ecgwm_core.evaluation.predictability.subject_share`) and the sd of r that chance
 alone gives: r of random parts, one N(0, 1) value per held-out subject × treatment
-(:data:`CHANCE_DRAWS` seeded draws). A few seconds with the rollouts cached; about
-10 CPU-minutes without.
+(:data:`CHANCE_DRAWS` seeded draws). Last, whether the world model's level relative to the
+baseline is already there on its own training subjects, and what adding that training-subject
+level to its forecasts gives on the held-out ones. A few seconds with the rollouts cached; about
+12 CPU-minutes without.
 
 Usage::
 
@@ -31,8 +33,10 @@ import torch
 from ecgwm_core.data import load_clinical_table, subject_folds
 from ecgwm_core.evaluation.baselines import OffsetPopulation
 from ecgwm_core.evaluation.predictability import response_signal, subject_share
-from ecgwm_core.evaluation.protocols import KEY
+from ecgwm_core.evaluation.protocols import KEY, observed_dqtcf, prediction_task
+from ecgwm_core.evaluation.simulation import WorldModelPredictor
 from ecgwm_core.evaluation.study import heldout, response_signals
+from ecgwm_core.worldmodel import get_config
 
 RIDGES = (1.0, 10.0, 100.0)
 """Ridge penalties of the pre-dose feature regression."""
@@ -55,6 +59,26 @@ def chance(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, seed: int) -
     r = [response_signal(observed, reference, reference + rng.standard_normal(clusters.max() + 1)[clusters],
                          keys).correlation for _ in range(CHANCE_DRAWS)]
     return {"share": subject_share(observed - reference, keys), "chance_sd": float(np.std(r))}
+
+
+def training_level(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, seed: int) -> dict[str, float]:
+    """The world model's mean miss on its own training subjects (observed − point forecast, K = 16), per
+    drug, and its held-out MAE with that level added per drug and per drug × time point."""
+    rows, task, truth = heldout(kept, train, test)
+    model = WorldModelPredictor(get_config("quick")).fit(rows)
+    own = prediction_task(rows)
+    own_truth = own.queries[KEY].merge(observed_dqtcf(rows), on=KEY, how="left")["dqtcf"].to_numpy(float)
+    miss = own.queries[KEY].assign(miss=own_truth - model.point(own, 16, 100 + seed))
+    point, keys = model.point(task, 32, seed), task.queries[KEY]
+    by_drug = miss.groupby("EXTRT")["miss"].mean()
+    by_time = miss.groupby(["EXTRT", "TPT"])["miss"].mean()
+    ok = np.isfinite(truth) & np.isfinite(point)
+    mae = lambda forecast: float(np.abs(truth - forecast)[ok].mean())  # noqa: E731
+    return {**{f"training-subject level (ms), {d}": v for d, v in by_drug.items()},
+            "held-out MAE (ms), world model": mae(point),
+            "... + training level per drug": mae(point + keys["EXTRT"].map(by_drug).to_numpy()),
+            "... + training level per drug × time": mae(
+                point + by_time.reindex(pd.MultiIndex.from_frame(keys[["EXTRT", "TPT"]])).to_numpy())}
 
 
 def main() -> None:
@@ -85,6 +109,10 @@ def main() -> None:
         by_fold[f"r, {method}"] = g["correlation"].to_numpy()
         by_fold[f"level (ms), {method}"] = g["level_ms"].to_numpy()
     per_fold = pd.DataFrame(by_fold, index=[f"fold {f}" for f in range(len(folds))]).T.round(2)
+    level = pd.DataFrame([training_level(kept, tr, te, f) for f, (tr, te) in enumerate(folds)],
+                         index=[f"fold {f}" for f in range(len(folds))])
+    level["baseline MAE (ms)"] = reference.to_numpy()
+    level = pd.concat([level, level.mean().rename("mean").to_frame().T]).T.round(2)
     text = "\n".join([
         "# What the pre-dose ECG says about a new subject's response (quick configuration, 4 folds)", "",
         f"Measured by `benchmarks/response_signal.py` on {platform.machine()} in "
@@ -98,7 +126,11 @@ def main() -> None:
         "Per fold: how far the held-out subjects sit from the baseline, how much of its miss is a consistent "
         f"subject × treatment deviation, and the sd of r that random parts give ({CHANCE_DRAWS} draws, one "
         "value per subject × treatment).", "",
-        per_fold.to_markdown(), ""])
+        per_fold.to_markdown(), "",
+        "Is the world model's level already there on the subjects it was trained on? Its mean miss "
+        "(observed − point forecast, K = 16) on its own training subjects, per drug, and its held-out MAE "
+        "with that level added (a correction that uses training subjects only):", "",
+        level.to_markdown(), ""])
     print(text)
     if args.out:
         args.out.write_text(text)
