@@ -1,4 +1,4 @@
-"""The evaluation study of the book's chapter "How good is the simulation?": methods, ablations, waveforms.
+"""The evaluation study of chapter 08, "How good is the simulation?": methods, ablations, waveforms, signals.
 
 Everything here is built from the pieces of :mod:`.protocols`, :mod:`.baselines`
 and :mod:`.simulation`; rollouts are cached (see :mod:`.simulation`), so a second
