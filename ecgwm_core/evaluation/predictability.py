@@ -11,8 +11,9 @@ the subject part is what conditioning on the pre-dose ECG should add.
 a reference forecast (the subject part of candidate − reference) with what the
 reference misses (the subject part of observed − reference): their correlation
 r and the least-squares slope b, both within drug × time points. Adding the
-part to the reference lowers its squared error if and only if b > ½, by at most
-the fraction r². It also reports the mean level of candidate − reference, the
+part to the reference lowers its squared error if and only if b > ½; even the
+best multiple of the part removes only the fraction r² of the reference's
+within-drug × time squared error. It also reports the mean level of candidate − reference, the
 reference's own mean miss, and the MAE of the reference with the candidate's
 subject part added: the candidate with its drug × time level replaced by the
 reference's. That last forecast is built from forecasts only, no observation.
