@@ -33,7 +33,7 @@ import torch
 from ecgwm_core.data import load_clinical_table, subject_folds
 from ecgwm_core.evaluation.baselines import OffsetPopulation
 from ecgwm_core.evaluation.predictability import response_signal, subject_share
-from ecgwm_core.evaluation.protocols import KEY, observed_dqtcf, prediction_task
+from ecgwm_core.evaluation.protocols import KEY
 from ecgwm_core.evaluation.simulation import WorldModelPredictor
 from ecgwm_core.evaluation.study import heldout, response_signals
 from ecgwm_core.worldmodel import get_config
@@ -66,8 +66,7 @@ def training_level(kept: pd.DataFrame, train: np.ndarray, test: np.ndarray, seed
     drug, and its held-out MAE with that level added per drug and per drug × time point."""
     rows, task, truth = heldout(kept, train, test)
     model = WorldModelPredictor(get_config("quick")).fit(rows)
-    own = prediction_task(rows)
-    own_truth = own.queries[KEY].merge(observed_dqtcf(rows), on=KEY, how="left")["dqtcf"].to_numpy(float)
+    _, own, own_truth = heldout(kept, train, train)  # the training subjects as a task of their own
     miss = own.queries[KEY].assign(miss=own_truth - model.point(own, 16, 100 + seed))
     point, keys = model.point(task, 32, seed), task.queries[KEY]
     by_drug = miss.groupby("EXTRT")["miss"].mean()

@@ -141,7 +141,7 @@ def subject_features(kept: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFr
     return kept[kept["TPT"] == BASELINE_HOURS].groupby("RANDID")[list(features)].mean()
 
 
-class PreDoseFeatures:
+class PreDoseFeatures(OffsetPopulation):
     """Population + baseline offset + a per-drug ridge regression on the subject's pre-dose measurements.
 
     Parameters
@@ -163,18 +163,15 @@ class PreDoseFeatures:
         if not (np.isfinite(ridge) and ridge > 0):
             raise ValueError(f"ridge must be a finite number > 0 (it keeps constant or collinear features "
                              f"solvable); got {ridge}")
+        super().__init__()
         self.features, self.ridge = tuple(features), float(ridge)
-        self.offset = OffsetPopulation()
 
     def fit(self, kept: pd.DataFrame) -> "PreDoseFeatures":
         """Fit population + offset, then per drug the slopes of each subject's mean residual on its features."""
-        self.offset.fit(kept)
-        changes = _post_dose_changes(kept)
-        population = self.offset.population.table_["mean"]
-        fitted = population.reindex(pd.MultiIndex.from_frame(changes[["EXTRT", "TPT"]])).to_numpy()
-        fitted = fitted + self.offset.gain_ * offsets_of(changes, baseline_offsets(kept))
-        residual = changes.assign(residual=changes["dqtcf"].to_numpy() - fitted)
-        per_subject = residual.groupby(["EXTRT", "RANDID"])["residual"].mean()
+        super().fit(kept)
+        rows = offset_residuals(_post_dose_changes(kept).rename(columns={"dqtcf": "change"}), baseline_offsets(kept))
+        rows["u"] = rows["residual"] - self.gain_ * rows["offset_ms"]  # what population + offset misses
+        per_subject = rows.groupby(["EXTRT", "RANDID"])["u"].mean()
         feats = subject_features(kept, self.features)
         self.mean_, self.sd_ = feats.mean(), feats.std(ddof=1).replace(0.0, 1.0).fillna(1.0)
         self.slopes_ = {}
@@ -193,12 +190,7 @@ class PreDoseFeatures:
         q = task.queries
         x = self._standardised(subject_features(task.context, self.features).reindex(q["RANDID"]))
         slopes = np.stack([self.slopes_.get(d, np.zeros(len(self.features))) for d in q["EXTRT"]])
-        return self.offset.point(task) + (x * slopes).sum(1)
-
-    def sample(self, task: PredictionTask, n_samples: int, seed: int) -> np.ndarray:
-        """(queries, n_samples) ΔQTcF samples in ms."""
-        loc = self.offset.population.location(task)
-        return _student_t(self.point(task), loc["std"].to_numpy(), loc["count"].to_numpy(), n_samples, seed)
+        return super().point(task) + (x * slopes).sum(1)
 
 
 class CopyForward:

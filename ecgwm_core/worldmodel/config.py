@@ -73,8 +73,8 @@ class DiffusionConfig:
         the rollouts' spread. s = 2 was picked on the 4 leave-subjects-out folds from 0, 0.5, 1, 2
         and 4 (held-out ΔQTcF MAE 11.2, 10.2, 9.8, 9.6 and 9.5 ms, estimated by shrinking unguided
         rollouts). Nested cross-validation, which never scores a candidate on a test fold
-        (``benchmarks/nested_guidance.py``), picks s = 4 in every outer fold: outer MAE 9.65 ms against
-        9.75 ms for s = 2 and 9.82 ms for the population mean, so the default is kept.
+        (``benchmarks/nested_guidance.py``), picks s = 4 in every outer fold: outer MAE 9.45 ms against
+        9.58 ms for s = 2 and 9.65 ms for the population mean, so the default is kept.
     cond_dropout : probability of dropping the conditioning in training (classifier-free guidance; 0 = off).
     ema_decay : decay of the exponential moving average of the weights.
     residual : diffuse x0 = change − anchor (the anchor, calibrated on the subject, carries the drug effect
